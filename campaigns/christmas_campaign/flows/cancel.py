@@ -1,0 +1,64 @@
+"""Cancelling the rest of a contact's sequence: used by unsubscribe, bounce, complaint, booking.
+
+Two layers, so no email slips through: not-yet-started runs are moved to Cancelled on Prefect,
+and the contact's `Sequence Status` is changed in Notion, which every send re-reads before
+sending (a run already starting when the cancel arrives still skips).
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from campaigns.christmas_campaign.tasks.scheduling import cancel_not_started_runs
+from campaigns.errors import CampaignError
+from campaigns.idempotency import contact_ref
+from campaigns.models import SendStatus, SendUpdate, SequenceStatus
+from campaigns.notion_crm import NotionCRM
+from campaigns.settings import NOTION, Settings, load_settings
+
+# What the contact's status becomes, by the reason the sequence stops.
+STOP_STATUSES = {
+    SequenceStatus.UNSUBSCRIBED,
+    SequenceStatus.BOUNCED,
+    SequenceStatus.COMPLAINED,
+    SequenceStatus.CONVERTED,
+    SequenceStatus.CANCELLED,
+}
+
+
+def cancel_contact_sequence(
+    settings: Settings, email: str, status: SequenceStatus = SequenceStatus.CANCELLED
+) -> int:
+    """Mark the contact, cancel its scheduled runs and their log rows; return runs cancelled."""
+    if status not in STOP_STATUSES:
+        raise ValueError(f"{status.value} does not stop a sequence")
+    crm = NotionCRM.from_settings(settings.require(*NOTION))
+    contact = crm.find_contact(email)
+    if contact is None:
+        raise CampaignError(f"No contact {contact_ref(email)} in Notion; nothing to cancel.")
+    # Notion first: from this moment on, every send skips, whatever Prefect does next.
+    crm.set_contact_status(contact.page_id, status)
+    reason = f"Sequence stopped: contact is {status.value}."
+    cancelled = cancel_not_started_runs(email, reason)
+    _skip_scheduled_rows(crm, email, reason)
+    return len(cancelled)
+
+
+def _skip_scheduled_rows(crm: NotionCRM, email: str, reason: str) -> None:
+    for number in range(1, 8):
+        row = crm.find_send(email, number)
+        if row is not None and row.status == SendStatus.SCHEDULED:
+            crm.update_send(row.page_id, SendUpdate(status=SendStatus.SKIPPED, detail=reason))
+
+
+@flow(name="christmas-cancel-sequence")
+def christmas_cancel_sequence(email: str, status: SequenceStatus = SequenceStatus.CANCELLED) -> int:
+    """Stop a contact's remaining Christmas emails (from the UI or a webhook)."""
+    count = cancel_contact_sequence(load_settings(), email, status)
+    get_run_logger().info(
+        "Cancelled %d scheduled run(s) of contact %s; status is now %s.",
+        count,
+        contact_ref(email),
+        status.value,
+    )
+    return count

@@ -1,0 +1,69 @@
+"""Tasks that fetch templates from Notion and render them for one contact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from prefect import task
+
+from campaigns.christmas_campaign.emails import render_template
+from campaigns.christmas_campaign.sequence import ScheduledEmail
+from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, Services
+from campaigns.christmas_campaign.variables import build_variables
+from campaigns.models import Segment, Signup
+from campaigns.rendering import RenderedEmail
+from campaigns.settings import CONTENT, Settings
+from campaigns.unsubscribe import unsubscribe_url
+
+
+@dataclass(frozen=True)
+class RenderedStep:
+    email_number: int
+    template_id: str
+    email: RenderedEmail
+
+
+def variables_for(
+    settings: Settings, signup: Signup, segment: Segment, now: datetime
+) -> dict[str, object]:
+    """The template variables of this contact, with its signed unsubscribe link."""
+    settings.require(*CONTENT)
+    return build_variables(
+        signup,
+        segment,
+        booking_url=str(settings.booking_url),
+        unsubscribe_url=unsubscribe_link(settings, signup.email),
+        postal_address=str(settings.postal_address),
+        now=now,
+    )
+
+
+def unsubscribe_link(settings: Settings, email: str) -> str:
+    """The signed one-click link of this contact, used in the footer and the header alike."""
+    secret = settings.secret("UNSUBSCRIBE_SECRET")
+    return unsubscribe_url(str(settings.public_base_url), email, secret)
+
+
+@task(name="render-email", **TASK_OPTIONS)
+def render_email(
+    services: Services, template_id: str, signup: Signup, segment: Segment, now: datetime
+) -> RenderedEmail:
+    """Fetch the Active template and render it; any template problem fails the task."""
+    template = services.crm.get_template(template_id)
+    return render_template(template, variables_for(services.settings, signup, segment, now))
+
+
+@task(name="render-sequence", **TASK_OPTIONS)
+def render_sequence(
+    services: Services, schedule: list[ScheduledEmail], signup: Signup, segment: Segment
+) -> list[RenderedStep]:
+    """Render every step now, each as of its due time, so a broken template fails at signup."""
+    return [
+        RenderedStep(
+            step.email_number,
+            step.template_id,
+            render_email.fn(services, step.template_id, signup, segment, step.due_at),
+        )
+        for step in schedule
+    ]

@@ -1,0 +1,220 @@
+"""Flow tests: the orchestrator and the send flow on a Prefect test server with the stand-ins."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
+
+from campaigns.christmas_campaign.flows.cancel import cancel_contact_sequence
+from campaigns.christmas_campaign.flows.orchestrator import christmas_email_sequence_orchestrator
+from campaigns.christmas_campaign.flows.send_email import christmas_send_email
+from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
+from campaigns.christmas_campaign.sequence import CAMPAIGN
+from campaigns.christmas_campaign.tasks.scheduling import contact_tag
+from campaigns.models import Segment, SendStatus, SequenceStatus, Signup, TemplateStatus
+from campaigns.notion_crm import NotionCRM
+from campaigns.settings import load_settings
+from campaigns.standins.notion import NotionStandIn
+from campaigns.standins.resend import ResendStandIn
+
+pytestmark = pytest.mark.usefixtures("send_deployments")
+
+
+def _sample(segment: Segment) -> Signup:
+    """A sample signup with an address no other test uses (the Prefect server is shared)."""
+    sample = SAMPLE_SIGNUPS[segment]
+    return sample.model_copy(update={"email": f"{uuid.uuid4().hex[:10]}.{sample.email}"})
+
+
+def _params(signup: Signup) -> dict[str, Any]:
+    return signup.model_dump(mode="json")
+
+
+def _runs_of(email: str) -> list[Any]:
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                tags=FlowRunFilterTags(all_=[CAMPAIGN, contact_tag(email)])
+            )
+        )
+    return sorted(runs, key=lambda run: run.parameters["email_number"])
+
+
+def _send_step(email: str, number: int, **options: Any) -> Any:
+    """Run the send flow in-process with the parameters the orchestrator scheduled."""
+    run = _runs_of(email)[number - 1]
+    flow = christmas_send_email.with_options(**options) if options else christmas_send_email
+    return flow(**run.parameters, return_state=True)
+
+
+@pytest.mark.parametrize("segment", list(Segment), ids=lambda s: s.value)
+def test_orchestrator_routes_each_segment_to_its_variants(
+    campaign_env: NotionCRM, segment: Segment
+) -> None:
+    """Each segment's runs use its own templates at steps 2 and 7 and the shared ones elsewhere."""
+    signup = _sample(segment)
+    state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
+    assert state.is_completed(), state.message
+    runs = _runs_of(signup.email)
+    suffix = {"CRITICAL": "a_critical", "URGENT": "b_urgent", "OPTIMIZE": "c_optimize"}[segment]
+    assert [r.parameters["template_id"] for r in runs] == [
+        "christmas_email_1",
+        f"christmas_email_2{suffix}",
+        "christmas_email_3",
+        "christmas_email_4",
+        "christmas_email_5",
+        "christmas_email_6",
+        f"christmas_email_7{suffix}",
+    ]
+    assert all(r.state.is_scheduled() for r in runs)
+    contact = campaign_env.find_contact(signup.email)
+    assert contact is not None and contact.segment == segment
+    assert contact.sequence_status == SequenceStatus.ACTIVE
+    rows = [campaign_env.find_send(signup.email, n) for n in range(1, 8)]
+    assert all(row is not None and row.status == SendStatus.SCHEDULED for row in rows)
+
+
+def test_orchestrator_run_twice_schedules_one_set(campaign_env: NotionCRM) -> None:
+    """A second orchestrator run for the same signup finds the same seven runs."""
+    signup = _sample(Segment.URGENT)
+    first = christmas_email_sequence_orchestrator(**_params(signup))
+    second = christmas_email_sequence_orchestrator(**_params(signup))
+    assert [r.flow_run_id for r in first] == [r.flow_run_id for r in second]
+    assert len(_runs_of(signup.email)) == 7
+
+
+def test_missing_template_fails_before_scheduling(campaign_env: NotionCRM) -> None:
+    """A Draft template fails the orchestrator before any run is created or contact enrolled."""
+    template = campaign_env.get_template("christmas_email_5")
+    campaign_env.upsert_template(template.model_copy(update={"status": TemplateStatus.DRAFT}))
+    signup = _sample(Segment.CRITICAL)
+    state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
+    assert state.is_failed()
+    assert "christmas_email_5" in str(state.message)
+    assert _runs_of(signup.email) == []
+    contact = campaign_env.find_contact(signup.email)
+    assert contact is None or contact.sequence_status != SequenceStatus.ACTIVE
+
+
+def test_bad_signup_fails_naming_the_field(campaign_env: NotionCRM) -> None:
+    """Colours that do not add up to eight fail the run with a message naming them."""
+    params = _params(_sample(Segment.URGENT)) | {"green_systems": 7}
+    state = christmas_email_sequence_orchestrator(**params, return_state=True)
+    assert state.is_failed()
+    assert "green_systems" in str(state.message)
+
+
+def test_unsubscribed_contact_is_skipped_at_send_time(
+    campaign_env: NotionCRM, resend_standin: ResendStandIn
+) -> None:
+    """A contact who unsubscribed after scheduling gets no email; the log row says Skipped."""
+    signup = _sample(Segment.OPTIMIZE)
+    christmas_email_sequence_orchestrator(**_params(signup))
+    contact = campaign_env.find_contact(signup.email)
+    assert contact is not None
+    campaign_env.set_contact_status(contact.page_id, SequenceStatus.UNSUBSCRIBED)
+    state = _send_step(signup.email, 1)
+    assert state.is_completed() and "Unsubscribed" in str(state.message)
+    assert resend_standin.emails == []
+    row = campaign_env.find_send(signup.email, 1)
+    assert row is not None and row.status == SendStatus.SKIPPED
+
+
+def test_unsubscribed_contact_is_not_reenrolled(campaign_env: NotionCRM) -> None:
+    """A new signup of an unsubscribed contact schedules nothing and says why."""
+    signup = _sample(Segment.URGENT)
+    contact = campaign_env.find_or_create_contact(signup)
+    campaign_env.set_contact_status(contact.page_id, SequenceStatus.UNSUBSCRIBED)
+    state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
+    assert state.is_completed() and "Unsubscribed" in str(state.message)
+    assert _runs_of(signup.email) == []
+
+
+def test_resend_500_then_success_sends_one_email(
+    campaign_env: NotionCRM, resend_standin: ResendStandIn
+) -> None:
+    """A Resend 500 is retried with the same key and exactly one email arrives."""
+    signup = _sample(Segment.CRITICAL)
+    christmas_email_sequence_orchestrator(**_params(signup))
+    resend_standin.inject_failure(
+        method="POST", path="^/emails$", status=500, code="application_error", count=1
+    )
+    state = _send_step(signup.email, 1)
+    assert state.is_completed(), state.message
+    assert len(resend_standin.emails) == 1
+    row = campaign_env.find_send(signup.email, 1)
+    assert row is not None and row.status == SendStatus.SENT and row.resend_email_id
+    sent = resend_standin.emails[0]
+    assert sent["to"] == [signup.email]
+    assert "{{" not in sent["html"] and "{{" not in sent["subject"]
+
+
+def test_notion_failure_after_send_then_flow_retry_sends_once(
+    campaign_env: NotionCRM, notion_standin: NotionStandIn, resend_standin: ResendStandIn
+) -> None:
+    """The log write fails after the email went out; the flow retry records it without resending."""
+    signup = _sample(Segment.URGENT)
+    christmas_email_sequence_orchestrator(**_params(signup))
+    row = campaign_env.find_send(signup.email, 1)
+    assert row is not None
+    notion_standin.inject_failure(
+        method="PATCH", path=f"/v1/pages/{row.page_id}$", status=409, code="conflict_error", count=1
+    )
+    state = _send_step(signup.email, 1, retries=1, retry_delay_seconds=0)
+    assert state.is_completed(), state.message
+    assert len(resend_standin.emails) == 1
+    row = campaign_env.find_send(signup.email, 1)
+    assert row is not None and row.status == SendStatus.SENT
+
+
+def test_failed_notion_write_fails_the_run_and_rerun_sends_once(
+    campaign_env: NotionCRM, notion_standin: NotionStandIn, resend_standin: ResendStandIn
+) -> None:
+    """Without retries the run ends Failed, and a manual re-run still leaves one email."""
+    signup = _sample(Segment.OPTIMIZE)
+    christmas_email_sequence_orchestrator(**_params(signup))
+    row = campaign_env.find_send(signup.email, 1)
+    assert row is not None
+    notion_standin.inject_failure(
+        method="PATCH", path=f"/v1/pages/{row.page_id}$", status=409, code="conflict_error", count=1
+    )
+    failed = _send_step(signup.email, 1, retries=0)
+    assert failed.is_failed() and "409" in str(failed.message)
+    again = _send_step(signup.email, 1, retries=0)
+    assert again.is_completed(), again.message
+    assert len(resend_standin.emails) == 1
+
+
+def test_email_seven_completes_the_contact(
+    campaign_env: NotionCRM, resend_standin: ResendStandIn
+) -> None:
+    """After the last email the contact is Completed and Last Email Sent is 7."""
+    signup = _sample(Segment.CRITICAL)
+    christmas_email_sequence_orchestrator(**_params(signup))
+    state = _send_step(signup.email, 7)
+    assert state.is_completed(), state.message
+    contact = campaign_env.find_contact(signup.email)
+    assert contact is not None
+    assert contact.sequence_status == SequenceStatus.COMPLETED and contact.last_email_sent == 7
+    headers = resend_standin.emails[0]["headers"]
+    assert headers["List-Unsubscribe"].startswith(
+        "<https://hooks.review.example/unsubscribe?token="
+    )
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_cancel_moves_scheduled_runs_to_cancelled(campaign_env: NotionCRM) -> None:
+    """Cancelling a contact cancels its scheduled runs, marks it, and skips its log rows."""
+    signup = _sample(Segment.URGENT)
+    christmas_email_sequence_orchestrator(**_params(signup))
+    count = cancel_contact_sequence(load_settings(), signup.email, SequenceStatus.UNSUBSCRIBED)
+    assert count == 7
+    assert all(run.state.is_cancelled() for run in _runs_of(signup.email))
+    contact = campaign_env.find_contact(signup.email)
+    assert contact is not None and contact.sequence_status == SequenceStatus.UNSUBSCRIBED
+    row = campaign_env.find_send(signup.email, 4)
+    assert row is not None and row.status == SendStatus.SKIPPED

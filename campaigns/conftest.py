@@ -1,0 +1,70 @@
+"""Fixtures shared by every test: the wire-compatible stand-ins and adapters pointed at them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from campaigns.mailer import ResendMailer
+from campaigns.notion_api import NotionApi
+from campaigns.notion_crm import NotionCRM
+from campaigns.notion_schema import create_databases
+from campaigns.standins.notion import NotionStandIn
+from campaigns.standins.resend import ResendStandIn
+
+NOTION_TOKEN = "ntn_test_token"
+RESEND_KEY = "re_test_key"
+
+
+@pytest.fixture
+def notion_standin() -> Iterator[NotionStandIn]:
+    server = NotionStandIn(token=NOTION_TOKEN)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def make_api(url: str, **options: object) -> NotionApi:
+    """A Notion API client tuned for tests: no client-side throttle, short backoff."""
+    defaults: dict[str, object] = {
+        "requests_per_second": None,
+        "backoff_seconds": 0.05,
+        "max_wait_seconds": 2.0,
+        "timeout_seconds": 5.0,
+    }
+    defaults.update(options)
+    return NotionApi(NOTION_TOKEN, url, **defaults)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def notion_crm(notion_standin: NotionStandIn) -> NotionCRM:
+    api = make_api(notion_standin.url)
+    ids = create_databases(api, parent_page_id="00000000-0000-4000-8000-000000000001")
+    return NotionCRM(api, ids["contacts"], ids["templates"], ids["sends"])
+
+
+@pytest.fixture
+def resend_standin() -> Iterator[ResendStandIn]:
+    server = ResendStandIn(api_key=RESEND_KEY)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def mailer(resend_standin: ResendStandIn) -> ResendMailer:
+    return ResendMailer(
+        SecretStr(RESEND_KEY),
+        resend_standin.url,
+        "Systems Review <hello@review.example>",
+        "hello@review.example",
+        backoff_seconds=0.05,
+        max_wait_seconds=2.0,
+        timeout_seconds=5,
+    )

@@ -1,0 +1,38 @@
+"""Deterministic idempotency keys: the same logical action always gets the same key.
+
+Keys go to Prefect (flow-run idempotency keys, unique per flow and kept forever) and to Resend
+(`Idempotency-Key`, kept 24 h). The contact's address is hashed, so keys shown in the Prefect UI
+and sent to Resend carry no personal data, and every key stays far below Resend's 256 characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+
+def contact_ref(email: str) -> str:
+    """A short, stable, non-reversible reference to a contact's (lower-cased) address."""
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:20]
+
+
+def enrollment_ref(enrolled_at: datetime) -> str:
+    """The enrollment instant in UTC, to the second, as a compact token."""
+    if enrolled_at.tzinfo is None:
+        raise ValueError("enrolled_at must be timezone-aware")
+    return enrolled_at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def send_key(campaign: str, email: str, email_number: int) -> str:
+    """One key per (campaign, contact, email number): the Resend send and its log row."""
+    return f"{campaign}/send/{contact_ref(email)}/{email_number}"
+
+
+def enrollment_key(campaign: str, email: str, enrolled_at: datetime) -> str:
+    """One key per (campaign, contact, enrollment): a re-triggered orchestrator finds it again."""
+    return f"{campaign}/enroll/{contact_ref(email)}/{enrollment_ref(enrolled_at)}"
+
+
+def step_run_key(campaign: str, email: str, enrolled_at: datetime, email_number: int) -> str:
+    """The Prefect flow-run key of one scheduled step of one enrollment."""
+    return f"{enrollment_key(campaign, email, enrolled_at)}/{email_number}"

@@ -1,0 +1,208 @@
+"""The data contract as pydantic models: what a signup may contain and what Notion rows hold.
+
+Validation happens here, at the edge, so every later step can trust its input. Each rule names
+the field it checks, which is what the UI form, the webhook and the CLI show the user.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    model_validator,
+)
+
+SYSTEM_COUNT = 8  # the assessment rates eight business systems
+
+
+class Segment(StrEnum):
+    CRITICAL = "CRITICAL"
+    URGENT = "URGENT"
+    OPTIMIZE = "OPTIMIZE"
+
+
+class TemplateSegment(StrEnum):
+    ALL = "ALL"
+    CRITICAL = "CRITICAL"
+    URGENT = "URGENT"
+    OPTIMIZE = "OPTIMIZE"
+
+
+class SequenceStatus(StrEnum):
+    ACTIVE = "Active"
+    COMPLETED = "Completed"
+    UNSUBSCRIBED = "Unsubscribed"
+    BOUNCED = "Bounced"
+    COMPLAINED = "Complained"
+    CONVERTED = "Converted"
+    CANCELLED = "Cancelled"
+
+
+# Statuses that mean "never email this person again" (consent withdrawn or address unusable).
+DO_NOT_CONTACT = frozenset(
+    {SequenceStatus.UNSUBSCRIBED, SequenceStatus.BOUNCED, SequenceStatus.COMPLAINED}
+)
+
+
+class TemplateStatus(StrEnum):
+    ACTIVE = "Active"
+    DRAFT = "Draft"
+
+
+class SendStatus(StrEnum):
+    SCHEDULED = "Scheduled"
+    SENT = "Sent"
+    SKIPPED = "Skipped"
+    FAILED = "Failed"
+    DELIVERED = "Delivered"
+    BOUNCED = "Bounced"
+    COMPLAINED = "Complained"
+    OPENED = "Opened"
+    CLICKED = "Clicked"
+
+
+def _clean_text(value: str) -> str:
+    """Refuse control characters (CR/LF in a name is how header injection starts) and template
+    markers (a name like `{{x}}` would make every email of the contact fail its final check)."""
+    for char in value:
+        if unicodedata.category(char) in {"Cc", "Zl", "Zp"}:
+            raise ValueError("must not contain control characters or line breaks")
+    if "{{" in value or "{%" in value:
+        raise ValueError("must not contain '{{' or '{%'")
+    return value
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _blank_to_none(value: object) -> object:
+    """An empty optional form field means "not answered", not an empty name."""
+    if isinstance(value, str) and not value.strip():
+        return None
+    return _strip(value)
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+Email = Annotated[EmailStr, BeforeValidator(_strip), AfterValidator(_lower), Field(max_length=200)]
+Name = Annotated[
+    str, BeforeValidator(_strip), Field(min_length=1, max_length=100), AfterValidator(_clean_text)
+]
+BusinessName = Annotated[
+    str, BeforeValidator(_strip), Field(min_length=1, max_length=200), AfterValidator(_clean_text)
+]
+Label = Annotated[str, Field(max_length=100), AfterValidator(_clean_text)]
+OptionalLabel = Annotated[Label | None, BeforeValidator(_blank_to_none)]
+ColourCount = Annotated[int, Field(ge=0, le=SYSTEM_COUNT)]
+Score = Annotated[int, Field(ge=0, le=100)]
+Dollars = Annotated[Decimal, Field(ge=0, le=1_000_000_000, decimal_places=2)]
+
+
+class Signup(BaseModel):
+    """One completed assessment, as the website or the Prefect UI form hands it over."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email: Email
+    first_name: Name
+    business_name: BusinessName
+    assessment_score: Score
+    red_systems: ColourCount
+    orange_systems: ColourCount
+    yellow_systems: ColourCount
+    green_systems: ColourCount
+    gps_score: Score | None = None
+    money_score: Score | None = None
+    weakest_system_1: OptionalLabel = None
+    weakest_system_2: OptionalLabel = None
+    revenue_leak_monthly: Dollars | None = None
+
+    @model_validator(mode="after")
+    def _colours_cover_every_system(self) -> Signup:
+        total = self.red_systems + self.orange_systems + self.yellow_systems + self.green_systems
+        if total != SYSTEM_COUNT:
+            raise ValueError(
+                "red_systems + orange_systems + yellow_systems + green_systems must add up to "
+                f"{SYSTEM_COUNT} (the assessment rates {SYSTEM_COUNT} systems), got {total}"
+            )
+        return self
+
+
+class Contact(BaseModel):
+    """A row of the Contacts database."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page_id: str
+    email: str
+    first_name: str = ""
+    business_name: str = ""
+    segment: Segment | None = None
+    assessment_score: int | None = None
+    red_systems: int | None = None
+    orange_systems: int | None = None
+    yellow_systems: int | None = None
+    green_systems: int | None = None
+    sequence_status: SequenceStatus | None = None
+    enrolled_at: datetime | None = None
+    last_email_sent: int | None = None
+    last_email_sent_at: datetime | None = None
+
+
+class EmailTemplate(BaseModel):
+    """A row of the Email Templates database."""
+
+    model_config = ConfigDict(frozen=True)
+
+    template_id: str = Field(min_length=1)
+    subject: str
+    preview_text: str = ""
+    body_html: str
+    email_number: int = Field(ge=1)
+    segment: TemplateSegment = TemplateSegment.ALL
+    status: TemplateStatus = TemplateStatus.DRAFT
+    page_id: str | None = None
+
+
+class SendRecord(BaseModel):
+    """A row of the Email Sends database: one per (contact, email number)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page_id: str
+    email: str
+    email_number: int
+    template_id: str = ""
+    status: SendStatus | None = None
+    contact_id: str | None = None
+    scheduled_for: datetime | None = None
+    sent_at: datetime | None = None
+    resend_email_id: str = ""
+    idempotency_key: str = ""
+    flow_run_id: str = ""
+    detail: str = ""
+
+
+class SendUpdate(BaseModel):
+    """The fields a step of the send flow writes to its send-log row; None means unchanged."""
+
+    status: SendStatus
+    sent_at: AwareDatetime | None = None
+    resend_email_id: str | None = None
+    flow_run_id: str | None = None
+    detail: str | None = None
+    scheduled_for: AwareDatetime | None = None

@@ -1,0 +1,255 @@
+"""The Notion adapter: contacts, templates and the send log of CONTRACT §3, as pydantic models.
+
+Notion has no unique constraints, so "find or create" is find-then-create, and reads pick the
+oldest row when a person has created a duplicate by hand: every process agrees on the same row.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from campaigns import notion_properties as p
+from campaigns.errors import TemplateNotActive, TemplateNotFound
+from campaigns.idempotency import contact_ref
+from campaigns.models import (
+    Contact,
+    EmailTemplate,
+    Segment,
+    SendRecord,
+    SendStatus,
+    SendUpdate,
+    SequenceStatus,
+    Signup,
+    TemplateStatus,
+)
+from campaigns.notion_api import NotionApi
+from campaigns.notion_records import contact_from_page, send_from_page, template_from_page
+from campaigns.settings import NOTION, Settings
+
+log = logging.getLogger("campaigns.notion")
+_OLDEST_FIRST = [{"timestamp": "created_time", "direction": "ascending"}]
+
+
+class NotionCRM:
+    """Contract-level operations on the Contacts, Email Templates and Email Sends databases."""
+
+    def __init__(self, api: NotionApi, contacts_db: str, templates_db: str, sends_db: str):
+        self.api = api
+        self._dbs = {"contacts": contacts_db, "templates": templates_db, "sends": sends_db}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **api_options: Any) -> NotionCRM:
+        settings.require(*NOTION)
+        api_options.setdefault("requests_per_second", settings.notion_requests_per_second or None)
+        api = NotionApi(settings.secret("NOTION_TOKEN"), settings.notion_base_url, **api_options)
+        return cls(
+            api,
+            str(settings.notion_contacts_db_id),
+            str(settings.notion_templates_db_id),
+            str(settings.notion_sends_db_id),
+        )
+
+    @property
+    def database_ids(self) -> dict[str, str]:
+        """The three database ids, by key: contacts, templates, sends."""
+        return dict(self._dbs)
+
+    def data_source(self, which: str) -> str:
+        return self.api.data_source_id(self._dbs[which])
+
+    # --- contacts ----------------------------------------------------------------------------
+
+    def find_contact(self, email: str) -> Contact | None:
+        email = email.strip().lower()
+        pages = self._find(
+            "contacts",
+            {"property": "Email", "email": {"equals": email}},
+            f"looking up contact {contact_ref(email)}",
+        )
+        return contact_from_page(pages[0]) if pages else None
+
+    def find_or_create_contact(self, signup: Signup) -> Contact:
+        existing = self.find_contact(signup.email)
+        if existing is not None:
+            return existing
+        page = self.api.create_page(
+            f"creating contact {contact_ref(signup.email)}",
+            self.data_source("contacts"),
+            {
+                "Name": p.title(signup.first_name, "Name"),
+                "Email": p.email(signup.email),
+                "Business Name": p.rich_text(signup.business_name, "Business Name"),
+            },
+        )
+        log.info("Created contact page %s for contact %s.", page["id"], contact_ref(signup.email))
+        return contact_from_page(page)
+
+    def enroll_contact(
+        self, contact: Contact, signup: Signup, segment: Segment, enrolled_at: datetime
+    ) -> Contact:
+        """Record segment, scores and `Sequence Status = Active` with the enrollment time."""
+        page = self.api.update_page(
+            f"enrolling contact {contact.page_id}",
+            contact.page_id,
+            {
+                "Name": p.title(signup.first_name, "Name"),
+                "Business Name": p.rich_text(signup.business_name, "Business Name"),
+                "Segment": p.select(segment.value),
+                "Assessment Score": p.number(signup.assessment_score),
+                "Red Systems": p.number(signup.red_systems),
+                "Orange Systems": p.number(signup.orange_systems),
+                "Yellow Systems": p.number(signup.yellow_systems),
+                "Green Systems": p.number(signup.green_systems),
+                "Sequence Status": p.select(SequenceStatus.ACTIVE.value),
+                "Enrolled At": p.date(enrolled_at),
+            },
+        )
+        return contact_from_page(page)
+
+    def set_contact_status(self, page_id: str, status: SequenceStatus) -> Contact:
+        page = self.api.update_page(
+            f"setting contact {page_id} to {status.value}",
+            page_id,
+            {"Sequence Status": p.select(status.value)},
+        )
+        return contact_from_page(page)
+
+    def contact_status(self, email: str) -> SequenceStatus | None:
+        """The contact's current `Sequence Status`, read fresh (None when there is no contact)."""
+        contact = self.find_contact(email)
+        return contact.sequence_status if contact else None
+
+    def record_last_email(self, page_id: str, email_number: int, sent_at: datetime) -> None:
+        self.api.update_page(
+            f"recording email {email_number} on contact {page_id}",
+            page_id,
+            {"Last Email Sent": p.number(email_number), "Last Email Sent At": p.date(sent_at)},
+        )
+
+    # --- templates ---------------------------------------------------------------------------
+
+    def find_template(self, template_id: str) -> EmailTemplate | None:
+        pages = self._find(
+            "templates",
+            {"property": "Template ID", "title": {"equals": template_id}},
+            f"looking up template {template_id}",
+        )
+        return template_from_page(pages[0]) if pages else None
+
+    def get_template(self, template_id: str) -> EmailTemplate:
+        """The Active template with this id, or an error saying why it cannot be used."""
+        template = self.find_template(template_id)
+        if template is None:
+            raise TemplateNotFound(
+                f"Template {template_id} does not exist in the Email Templates database."
+            )
+        if template.status != TemplateStatus.ACTIVE:
+            raise TemplateNotActive(
+                f"Template {template_id} has Status {template.status.value}; only Active "
+                "templates are sent."
+            )
+        return template
+
+    def upsert_template(self, template: EmailTemplate) -> tuple[EmailTemplate, bool]:
+        """Create or overwrite the template row with this id; True when it was created."""
+        properties = {
+            "Template ID": p.title(template.template_id, "Template ID"),
+            "Subject": p.rich_text(template.subject, "Subject"),
+            "Preview Text": p.rich_text(template.preview_text, "Preview Text"),
+            "Body HTML": p.rich_text(template.body_html, "Body HTML"),
+            "Email Number": p.number(template.email_number),
+            "Segment": p.select(template.segment.value),
+            "Status": p.select(template.status.value),
+        }
+        existing = self.find_template(template.template_id)
+        what = f"writing template {template.template_id}"
+        if existing is not None and existing.page_id:
+            return template_from_page(
+                self.api.update_page(what, existing.page_id, properties)
+            ), False
+        page = self.api.create_page(what, self.data_source("templates"), properties)
+        return template_from_page(page), True
+
+    # --- send log ----------------------------------------------------------------------------
+
+    def find_send(self, email: str, email_number: int) -> SendRecord | None:
+        email = email.strip().lower()
+        flt = {
+            "and": [
+                {"property": "Email", "email": {"equals": email}},
+                {"property": "Email Number", "number": {"equals": email_number}},
+            ]
+        }
+        pages = self._find("sends", flt, f"looking up send {email_number} of {contact_ref(email)}")
+        return send_from_page(pages[0]) if pages else None
+
+    def find_send_by_resend_id(self, resend_email_id: str) -> SendRecord | None:
+        flt = {"property": "Resend Email ID", "rich_text": {"equals": resend_email_id}}
+        pages = self._find("sends", flt, f"looking up the send of Resend email {resend_email_id}")
+        return send_from_page(pages[0]) if pages else None
+
+    def find_or_create_send(
+        self,
+        *,
+        email: str,
+        email_number: int,
+        template_id: str,
+        contact_id: str | None,
+        scheduled_for: datetime,
+        idempotency_key: str,
+    ) -> SendRecord:
+        """The send-log row of (email, email number), created as Scheduled when missing."""
+        existing = self.find_send(email, email_number)
+        if existing is not None:
+            return existing
+        properties = {
+            "Name": p.title(f"{template_id} → {email}", "Name"),
+            "Email": p.email(email.strip().lower()),
+            "Email Number": p.number(email_number),
+            "Template ID": p.rich_text(template_id, "Template ID"),
+            "Status": p.select(SendStatus.SCHEDULED.value),
+            "Scheduled For": p.date(scheduled_for),
+            "Idempotency Key": p.rich_text(idempotency_key, "Idempotency Key"),
+        }
+        if contact_id:
+            properties["Contact"] = p.relation(contact_id)
+        what = f"creating send {email_number} of {contact_ref(email)}"
+        return send_from_page(self.api.create_page(what, self.data_source("sends"), properties))
+
+    def update_send(self, page_id: str, update: SendUpdate) -> SendRecord:
+        properties: dict[str, Any] = {"Status": p.select(update.status.value)}
+        if update.sent_at is not None:
+            properties["Sent At"] = p.date(update.sent_at)
+        if update.scheduled_for is not None:
+            properties["Scheduled For"] = p.date(update.scheduled_for)
+        for name, value in (
+            ("Resend Email ID", update.resend_email_id),
+            ("Flow Run ID", update.flow_run_id),
+            ("Detail", update.detail),
+        ):
+            if value is not None:
+                properties[name] = p.rich_text(value[: p.MAX_TEXT], name)
+        page = self.api.update_page(
+            f"setting send {page_id} to {update.status.value}", page_id, properties
+        )
+        return send_from_page(page)
+
+    # --- shared ------------------------------------------------------------------------------
+
+    def _find(self, which: str, flt: dict[str, Any], what: str) -> list[dict[str, Any]]:
+        pages = list(
+            self.api.query(
+                what, self.data_source(which), {"filter": flt, "sorts": _OLDEST_FIRST}, limit=10
+            )
+        )
+        if len(pages) > 1:
+            log.warning(
+                "Found %d rows in %s while %s; using the oldest, %s.",
+                len(pages),
+                which,
+                what,
+                pages[0]["id"],
+            )
+        return pages

@@ -1,0 +1,110 @@
+"""The one settings object, built once per entry point from the environment and `.env`.
+
+Nothing else in the package reads `os.environ`. Which settings are *required* depends on the
+entry point (the webhook service needs signing secrets, a send needs Resend), so each entry point
+calls `require(...)` for the groups it uses; a missing one stops it at start, naming the variable.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from campaigns.errors import SettingsError
+
+# Groups of settings an entry point can demand, by environment variable name.
+NOTION = ("NOTION_TOKEN", "NOTION_CONTACTS_DB_ID", "NOTION_TEMPLATES_DB_ID", "NOTION_SENDS_DB_ID")
+RESEND = ("RESEND_API_KEY", "EMAIL_FROM")
+CONTENT = ("POSTAL_ADDRESS", "PUBLIC_BASE_URL", "UNSUBSCRIBE_SECRET", "BOOKING_URL")
+WEBHOOKS = ("SIGNUP_WEBHOOK_SECRET", "RESEND_WEBHOOK_SECRET", "UNSUBSCRIBE_SECRET")
+
+PositiveScale = Annotated[float, Field(gt=0, le=1_000_000)]
+
+
+class Settings(BaseSettings):
+    """Every setting of CONTRACT §2; secrets are `SecretStr` so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # a blank line copied from .env.example means "unset"
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    notion_token: SecretStr | None = None
+    notion_contacts_db_id: str | None = None
+    notion_templates_db_id: str | None = None
+    notion_sends_db_id: str | None = None
+    notion_api_url: AnyHttpUrl = AnyHttpUrl("https://api.notion.com")
+    # Not in the contract: Notion asks integrations for about 3 requests/s; 0 turns it off.
+    notion_requests_per_second: float = Field(default=3.0, ge=0)
+
+    resend_api_key: SecretStr | None = None
+    resend_api_url: AnyHttpUrl = AnyHttpUrl("https://api.resend.com")
+    resend_webhook_secret: SecretStr | None = None
+
+    email_from: str | None = None
+    email_reply_to: str | None = None
+    postal_address: str | None = None
+    public_base_url: AnyHttpUrl | None = None
+    unsubscribe_secret: SecretStr | None = None
+    signup_webhook_secret: SecretStr | None = None
+    booking_url: AnyHttpUrl | None = None
+
+    testing_mode: bool = False
+    sequence_time_scale: PositiveScale = 1.0
+    prefect_api_url: str | None = None
+
+    @field_validator("notion_contacts_db_id", "notion_templates_db_id", "notion_sends_db_id")
+    @classmethod
+    def _strip_id(cls, value: str | None) -> str | None:
+        """Database ids pasted from a Notion URL often carry spaces; an empty one means unset."""
+        return value.strip() or None if value is not None else None
+
+    def require(self, *names: str) -> Settings:
+        """Raise `SettingsError` naming every listed variable that is unset; return self."""
+        missing = [name for name in names if not _is_set(getattr(self, name.lower()))]
+        if missing:
+            raise SettingsError(
+                f"Missing required setting(s): {', '.join(missing)}. "
+                "Set them in the environment or in .env (see .env.example)."
+            )
+        return self
+
+    def secret(self, name: str) -> str:
+        """The plain value of a required secret, for the one call that needs it."""
+        self.require(name)
+        value = getattr(self, name.lower())
+        return str(value.get_secret_value())
+
+    @property
+    def notion_base_url(self) -> str:
+        """The Notion SDK appends `/v1/` itself, so a trailing slash would give `//v1`."""
+        return str(self.notion_api_url).rstrip("/")
+
+    @property
+    def resend_base_url(self) -> str:
+        """The Resend SDK joins `api_url + "/emails"`, so no trailing slash."""
+        return str(self.resend_api_url).rstrip("/")
+
+
+def _is_set(value: object) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value().strip())
+    return bool(str(value).strip())
+
+
+def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
+    """Build the settings, turning pydantic's report into one line per bad variable."""
+    try:
+        return Settings(_env_file=env_file, **overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise SettingsError(f"Invalid setting(s): {problems}") from None
