@@ -28,7 +28,7 @@ def notion_standin() -> Iterator[NotionStandIn]:
         server.stop()
 
 
-def make_api(url: str, **options: object) -> NotionApi:
+def make_api(url: str, token: str = NOTION_TOKEN, **options: object) -> NotionApi:
     """A Notion API client tuned for tests: no client-side throttle, short backoff."""
     defaults: dict[str, object] = {
         "requests_per_second": None,
@@ -37,7 +37,7 @@ def make_api(url: str, **options: object) -> NotionApi:
         "timeout_seconds": 5.0,
     }
     defaults.update(options)
-    return NotionApi(NOTION_TOKEN, url, **defaults)  # type: ignore[arg-type]
+    return NotionApi(token, url, **defaults)  # type: ignore[arg-type]
 
 
 @pytest.fixture

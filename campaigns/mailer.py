@@ -179,9 +179,11 @@ class ResendMailer:
                 f"Resend refused send {key}: {_described(exc)}", status=status, name=name
             ) from exc
         retry_after = {k.lower(): v for k, v in (exc.headers or {}).items()}.get("retry-after")
-        return retry_delay(
+        delay = retry_delay(
             attempt, retry_after, backoff_seconds=self._backoff, max_wait_seconds=self._max_wait
         )
+        # An attempt still in flight at Resend needs time to finish, whatever the backoff says.
+        return max(delay, float(attempt)) if in_flight else delay
 
 
 def _status(exc: resend.exceptions.ResendError) -> int:

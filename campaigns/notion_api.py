@@ -67,6 +67,7 @@ class NotionApi:
             retry=False,
             timeout_ms=int(timeout_seconds * 1000),
             logger=logging.getLogger("campaigns.notion.sdk"),
+            log_level=logging.ERROR,  # each failed attempt is logged once, below, in a sentence
         )
         self._throttle = Throttle(requests_per_second)
         self._max_attempts = max_attempts
