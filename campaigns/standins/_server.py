@@ -154,6 +154,10 @@ class StandInServer:
         self.failures.add(failure)
         return failure
 
+    def set_rate_limit(self, rate: float | None, burst: int | None = None) -> None:
+        """Change the limit while running (None: unlimited); the bucket starts full."""
+        self.limiter = TokenBucket(rate, burst or self.limiter.burst)
+
     def clear_failures(self) -> None:
         self.failures.clear()
 

@@ -590,3 +590,18 @@ def test_command_line_serves_until_terminated(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         assert proc.wait(timeout=10) == 0
+
+
+def test_rate_limit_can_change_while_running(notion: NotionStandIn, client: Client) -> None:
+    """`set_rate_limit` tightens the limit of a running stand-in, and None lifts it."""
+    notion.set_rate_limit(0.5, burst=1)
+    missing = str(uuid.uuid4())
+    codes = []
+    for _ in range(2):
+        with pytest.raises(APIResponseError) as caught:
+            client.pages.retrieve(page_id=missing)
+        codes.append(caught.value.code)
+    assert codes == ["object_not_found", "rate_limited"]
+    notion.set_rate_limit(None)
+    with pytest.raises(APIResponseError, match="Could not find page"):
+        client.pages.retrieve(page_id=missing)
