@@ -20,7 +20,6 @@ from campaigns.models import (
 )
 from campaigns.notion_crm import NotionCRM
 from campaigns.notion_schema import schema_problems
-from campaigns.standins._faults import TokenBucket
 from campaigns.standins.notion import NotionStandIn
 
 SIGNUP = SAMPLE_SIGNUPS[Segment.CRITICAL]
@@ -137,7 +136,7 @@ def test_429_storm_is_survived_without_losing_or_duplicating_writes(
     notion_standin: NotionStandIn, notion_crm: NotionCRM
 ) -> None:
     """Under a 5 req/s limit, 12 find-or-creates all land, each exactly once."""
-    notion_standin.limiter = TokenBucket(5, burst=2)
+    notion_standin.set_rate_limit(5, burst=2)
     for number in range(1, 13):
         _open_send(notion_crm, number)
     statuses = [r["status"] for r in notion_standin.requests]

@@ -22,7 +22,11 @@ from campaigns.christmas_campaign.tasks.contacts import (
     set_contact_status,
 )
 from campaigns.christmas_campaign.tasks.delivery import deliver, send_tags
-from campaigns.christmas_campaign.tasks.send_log import open_send_row, update_send_row
+from campaigns.christmas_campaign.tasks.send_log import (
+    open_send_row,
+    update_send_row,
+    wait_for_previous,
+)
 from campaigns.christmas_campaign.tasks.templates import render_email, unsubscribe_link
 from campaigns.errors import CampaignError
 from campaigns.idempotency import contact_ref, send_key
@@ -49,6 +53,8 @@ def christmas_send_email(
     services = Services(load_settings().require(*NOTION, *CONTENT, *RESEND))
     ref = f"email {email_number} of contact {contact_ref(email)}"
     _wait_until_due(scheduled_for)
+    if email_number > 1:
+        wait_for_previous(services, email, email_number)
     contact = read_contact(services, email)
     row = open_send_row(
         services,
@@ -72,7 +78,7 @@ def christmas_send_email(
             email,
             rendered,
             unsubscribe_link(services.settings, email),
-            send_tags(CAMPAIGN, email_number, segment),
+            send_tags(CAMPAIGN, email_number, segment, template_id),
             send_key(CAMPAIGN, email, email_number),
         )
     except CampaignError as exc:

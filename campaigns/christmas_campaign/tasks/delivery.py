@@ -31,5 +31,13 @@ def deliver(
     return services.mailer.send(message, idempotency_key)
 
 
-def send_tags(campaign: str, email_number: int, segment: Segment) -> dict[str, str]:
-    return {"campaign": campaign, "email_number": str(email_number), "segment": segment.value}
+def send_tags(
+    campaign: str, email_number: int, segment: Segment, template_id: str
+) -> dict[str, str]:
+    """Resend tags, for filtering in Resend and for joining its webhooks back to the step."""
+    return {
+        "campaign": campaign,
+        "email_number": str(email_number),
+        "segment": segment.value,
+        "template": template_id,
+    }

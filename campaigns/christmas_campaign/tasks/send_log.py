@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 
-from prefect import task
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 
 from campaigns.christmas_campaign.sequence import CAMPAIGN
 from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, Services
-from campaigns.idempotency import send_key
-from campaigns.models import SendRecord, SendUpdate
+from campaigns.idempotency import contact_ref, send_key
+from campaigns.models import SendRecord, SendStatus, SendUpdate
 
 
 @task(name="open-send-log-row", **TASK_OPTIONS)
@@ -35,3 +37,37 @@ def open_send_row(
 @task(name="update-send-log-row", **TASK_OPTIONS)
 def update_send_row(services: Services, page_id: str, update: SendUpdate) -> SendRecord:
     return services.crm.update_send(page_id, update)
+
+
+ORDER_WAIT_SECONDS = 120.0
+_POLL_SECONDS = 2.0
+
+
+@task(name="wait-for-previous-email", cache_policy=NO_CACHE, persist_result=False)
+def wait_for_previous(services: Services, email: str, email_number: int) -> str:
+    """Keep the sequence in order: while the previous step is due but not yet done, wait.
+
+    Runs that fall due while no worker is up are all started at once when one comes back, in
+    no particular order; without this, email 5 could overtake email 4. A previous step that is
+    not yet due (a run started by hand) or never resolves within the bound does not block.
+    """
+    deadline = time.monotonic() + ORDER_WAIT_SECONDS
+    while True:
+        previous = services.crm.find_send(email, email_number - 1)
+        due = (
+            previous is not None
+            and previous.status == SendStatus.SCHEDULED
+            and (previous.scheduled_for is None or previous.scheduled_for <= datetime.now(UTC))
+        )
+        if not due:
+            return "previous step done or not yet due"
+        if time.monotonic() >= deadline:
+            get_run_logger().warning(
+                "Email %d of contact %s is still Scheduled after %.0f s; sending email %d anyway.",
+                email_number - 1,
+                contact_ref(email),
+                ORDER_WAIT_SECONDS,
+                email_number,
+            )
+            return "previous step still pending; not waiting longer"
+        time.sleep(_POLL_SECONDS)

@@ -1,0 +1,224 @@
+"""A complete local installation on one machine: stand-ins, a Prefect server, deployments, a worker.
+
+Used by the end-to-end tests, the benchmarks and the no-account demo. Everything lives under one
+state folder (Prefect's SQLite database, the stand-ins' data, logs), so a run is isolated from
+the user's own Prefect profile, and processes are started in their own process groups so they
+stop on SIGTERM (a worker started from a non-interactive shell otherwise ignores it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import httpx
+
+from campaigns.christmas_campaign.seed_templates import seed_templates
+from campaigns.errors import CampaignError
+from campaigns.notion_api import NotionApi
+from campaigns.notion_crm import NotionCRM
+from campaigns.notion_schema import create_databases
+from campaigns.settings import Settings, load_settings
+from campaigns.standins.notion import NotionStandIn
+from campaigns.standins.resend import ResendStandIn
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEPLOY_SCRIPT = REPO_ROOT / "campaigns" / "christmas_campaign" / "deployments" / "deploy_all.py"
+NOTION_TOKEN = "ntn_local_sandbox"
+RESEND_KEY = "re_local_sandbox"
+PARENT_PAGE = "00000000-0000-4000-8000-0000000000aa"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LocalStack:
+    """Start with `start()`, stop with `stop()` (or use as a context manager)."""
+
+    state_dir: Path
+    time_scale: float = 45.0
+    testing_mode: bool = True
+    ui: bool = False
+    worker_limit: int = 6
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _logs: list[IO[bytes]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.state_dir = self.state_dir.resolve()
+        self.notion = NotionStandIn(token=NOTION_TOKEN, state_path=self.state_dir / "notion.json")
+        self.resend = ResendStandIn(api_key=RESEND_KEY, state_path=self.state_dir / "resend.json")
+        self.prefect_port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.prefect_port}/api"
+        self.database_ids: dict[str, str] = {}
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self, *, worker: bool = True) -> None:
+        (self.state_dir / "logs").mkdir(parents=True, exist_ok=True)
+        self.notion.start()
+        self.resend.start()
+        self._prepare_notion()
+        self._start_server()
+        self.deploy()
+        if worker:
+            self.start_worker()
+
+    def stop(self) -> None:
+        # Workers before the server: a worker whose server is gone retries for a long time.
+        for name in sorted(self.processes, key=lambda n: n == "server"):
+            _terminate(self.processes[name])
+        self.processes.clear()
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
+        self.resend.stop()
+        self.notion.stop()
+
+    # --- what the parts need -----------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        """The environment of every process of the stack (and of the test process's settings)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NOTION_"))}
+        env.update(
+            {
+                "PREFECT_HOME": str(self.state_dir / "prefect"),
+                "PREFECT_API_URL": self.api_url,
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+                "PREFECT_WORKER_QUERY_SECONDS": "1",
+                "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+                "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+                "PREFECT_LOGGING_EXTRA_LOGGERS": "campaigns",
+                "NOTION_TOKEN": NOTION_TOKEN,
+                "NOTION_API_URL": self.notion.url,
+                "NOTION_CONTACTS_DB_ID": self.database_ids["contacts"],
+                "NOTION_TEMPLATES_DB_ID": self.database_ids["templates"],
+                "NOTION_SENDS_DB_ID": self.database_ids["sends"],
+                "RESEND_API_KEY": RESEND_KEY,
+                "RESEND_API_URL": self.resend.url,
+                "EMAIL_FROM": "Systems Review <hello@review.example>",
+                "EMAIL_REPLY_TO": "hello@review.example",
+                "POSTAL_ADDRESS": "Systems Review Ltd, 1 Market Street, Springfield 12345",
+                "PUBLIC_BASE_URL": "https://hooks.review.example",
+                "UNSUBSCRIBE_SECRET": "local-sandbox-unsubscribe-secret",
+                "BOOKING_URL": "https://cal.review.example/christmas-review",
+                "TESTING_MODE": "true" if self.testing_mode else "false",
+                "SEQUENCE_TIME_SCALE": str(self.time_scale),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def settings(self) -> Settings:
+        """The campaign settings of this stack, built without reading any `.env` file."""
+        env = self.env()
+        names = Settings.model_fields
+        return load_settings(
+            env_file=None, **{k.lower(): env[k] for k in env if k.lower() in names}
+        )
+
+    def crm(self) -> NotionCRM:
+        return NotionCRM.from_settings(self.settings(), requests_per_second=None)
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def _prepare_notion(self) -> None:
+        """Create the three databases once (kept in the sandbox) and seed the templates."""
+        ids_file = self.state_dir / "databases.json"
+        if ids_file.exists():
+            self.database_ids = json.loads(ids_file.read_text())
+        else:
+            api = NotionApi(NOTION_TOKEN, self.notion.url, requests_per_second=None)
+            self.database_ids = create_databases(api, PARENT_PAGE)
+            ids_file.write_text(json.dumps(self.database_ids))
+        seed_templates(self.crm())
+
+    def _start_server(self) -> None:
+        args = ["server", "start", "--host", "127.0.0.1", "--port", str(self.prefect_port)]
+        args += ["--analytics-off", "--ui" if self.ui else "--no-ui"]
+        self._spawn("server", [_prefect(), *args])
+        self._wait_healthy(timeout=180)
+
+    def deploy(self) -> str:
+        result = subprocess.run(  # noqa: S603 - our own script, our own interpreter
+            [sys.executable, str(DEPLOY_SCRIPT)],
+            env=self.env(),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise CampaignError(f"deploy_all.py failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def start_worker(self) -> None:
+        pool = ["worker", "start", "--pool", "christmas-pool", "--limit", str(self.worker_limit)]
+        self._spawn("worker", [_prefect(), *pool])
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        log = (self.state_dir / "logs" / f"{name}.log").open("ab")
+        self._logs.append(log)
+        self.processes[name] = subprocess.Popen(  # noqa: S603
+            command,
+            env=self.env(),
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes["server"].poll() is not None:
+                raise CampaignError(f"Prefect server exited; see {self.log_path('server')}.")
+            try:
+                if httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        raise CampaignError(f"Prefect server not healthy after {timeout:.0f} s.")
+
+    def log_path(self, name: str) -> Path:
+        return self.state_dir / "logs" / f"{name}.log"
+
+
+def _prefect() -> str:
+    """The `prefect` executable of the running interpreter's environment."""
+    candidate = Path(sys.executable).with_name("prefect")
+    return str(candidate) if candidate.exists() else "prefect"
+
+
+def _terminate(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=grace)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
