@@ -53,6 +53,8 @@ class LocalStack:
     testing_mode: bool = True
     ui: bool = False
     worker_limit: int = 6
+    public_base_url: str = "https://hooks.review.example"
+    extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -119,7 +121,7 @@ class LocalStack:
                 "EMAIL_FROM": "Systems Review <hello@review.example>",
                 "EMAIL_REPLY_TO": "hello@review.example",
                 "POSTAL_ADDRESS": "Systems Review Ltd, 1 Market Street, Springfield 12345",
-                "PUBLIC_BASE_URL": "https://hooks.review.example",
+                "PUBLIC_BASE_URL": self.public_base_url,
                 "UNSUBSCRIBE_SECRET": "local-sandbox-unsubscribe-secret",
                 "BOOKING_URL": "https://cal.review.example/christmas-review",
                 "TESTING_MODE": "true" if self.testing_mode else "false",
@@ -127,6 +129,7 @@ class LocalStack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        env.update(self.extra_env)
         return env
 
     def settings(self) -> Settings:
@@ -156,7 +159,7 @@ class LocalStack:
     def _start_server(self) -> None:
         args = ["server", "start", "--host", "127.0.0.1", "--port", str(self.prefect_port)]
         args += ["--analytics-off", "--ui" if self.ui else "--no-ui"]
-        self._spawn("server", [_prefect(), *args])
+        self.spawn("server", [_prefect(), *args])
         self._wait_healthy(timeout=180)
 
     def deploy(self) -> str:
@@ -175,9 +178,10 @@ class LocalStack:
 
     def start_worker(self) -> None:
         pool = ["worker", "start", "--pool", "christmas-pool", "--limit", str(self.worker_limit)]
-        self._spawn("worker", [_prefect(), *pool])
+        self.spawn("worker", [_prefect(), *pool])
 
-    def _spawn(self, name: str, command: list[str]) -> None:
+    def spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+        """Start a process of the stack (own process group, log in `logs/<name>.log`)."""
         log = (self.state_dir / "logs" / f"{name}.log").open("ab")
         self._logs.append(log)
         self.processes[name] = subprocess.Popen(  # noqa: S603
@@ -188,6 +192,7 @@ class LocalStack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        return self.processes[name]
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
