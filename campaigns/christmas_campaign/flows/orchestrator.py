@@ -27,7 +27,7 @@ from campaigns.christmas_campaign.tasks.scheduling import (
     StepRun,
     schedule_send_runs,
 )
-from campaigns.christmas_campaign.tasks.send_log import open_send_row
+from campaigns.christmas_campaign.tasks.send_log import schedule_send_row
 from campaigns.christmas_campaign.tasks.templates import render_sequence
 from campaigns.idempotency import contact_ref, step_run_key
 from campaigns.models import DO_NOT_CONTACT, Contact, SequenceStatus, Signup
@@ -79,7 +79,7 @@ def christmas_email_sequence_orchestrator(
     steps = [_step_run(signup, segment.value, enrolled_at, s) for s in schedule]
     runs = schedule_send_runs(signup.email, steps)
     for step in schedule:
-        open_send_row(
+        schedule_send_row(
             services,
             signup.email,
             step.email_number,

@@ -23,6 +23,7 @@ from campaigns.christmas_campaign.tasks.contacts import (
 )
 from campaigns.christmas_campaign.tasks.delivery import deliver, send_tags
 from campaigns.christmas_campaign.tasks.send_log import (
+    ALREADY_SENT,
     open_send_row,
     update_send_row,
     wait_for_previous,
@@ -33,7 +34,6 @@ from campaigns.idempotency import contact_ref, send_key
 from campaigns.models import Segment, SendStatus, SendUpdate, SequenceStatus, Signup
 from campaigns.settings import CONTENT, NOTION, RESEND, load_settings
 
-_ALREADY_SENT = {SendStatus.SENT, SendStatus.DELIVERED, SendStatus.OPENED, SendStatus.CLICKED}
 _MAX_EARLY_WAIT = 300.0  # seconds; a worker may pick a run up slightly before it is due
 
 
@@ -64,7 +64,7 @@ def christmas_send_email(
         contact.page_id if contact else None,
         scheduled_for,
     )
-    if row.status in _ALREADY_SENT:
+    if row.status in ALREADY_SENT:
         return _skipped(f"Skipped {ref}: the send log already records it as {row.status}.")
     status = contact.sequence_status if contact else None
     if status != SequenceStatus.ACTIVE:

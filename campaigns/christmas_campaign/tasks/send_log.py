@@ -13,6 +13,18 @@ from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, Services
 from campaigns.idempotency import contact_ref, send_key
 from campaigns.models import SendRecord, SendStatus, SendUpdate
 
+# Statuses meaning the email left: Resend events move a Sent row on to these.
+ALREADY_SENT = frozenset(
+    {
+        SendStatus.SENT,
+        SendStatus.DELIVERED,
+        SendStatus.OPENED,
+        SendStatus.CLICKED,
+        SendStatus.BOUNCED,
+        SendStatus.COMPLAINED,
+    }
+)
+
 
 @task(name="open-send-log-row", **TASK_OPTIONS)
 def open_send_row(
@@ -32,6 +44,30 @@ def open_send_row(
         scheduled_for=scheduled_for,
         idempotency_key=send_key(CAMPAIGN, email, email_number),
     )
+
+
+@task(name="schedule-send-log-row", **TASK_OPTIONS)
+def schedule_send_row(
+    services: Services,
+    email: str,
+    email_number: int,
+    template_id: str,
+    contact_id: str | None,
+    scheduled_for: datetime,
+) -> SendRecord:
+    """The row of a step just scheduled: Scheduled at its due time, unless already sent.
+
+    A re-enrolled contact (after a Cancelled sequence) finds its old rows: one that was never
+    sent is set back to Scheduled at the new time; one that was sent stays Sent, and the send
+    flow will skip that step.
+    """
+    row = open_send_row.fn(services, email, email_number, template_id, contact_id, scheduled_for)
+    if row.status in ALREADY_SENT or (
+        row.status == SendStatus.SCHEDULED and row.scheduled_for == scheduled_for
+    ):
+        return row
+    update = SendUpdate(status=SendStatus.SCHEDULED, scheduled_for=scheduled_for, detail="")
+    return services.crm.update_send(row.page_id, update)
 
 
 @task(name="update-send-log-row", **TASK_OPTIONS)

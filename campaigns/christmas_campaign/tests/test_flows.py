@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -218,3 +219,22 @@ def test_cancel_moves_scheduled_runs_to_cancelled(campaign_env: NotionCRM) -> No
     assert contact is not None and contact.sequence_status == SequenceStatus.UNSUBSCRIBED
     row = campaign_env.find_send(signup.email, 4)
     assert row is not None and row.status == SendStatus.SKIPPED
+
+
+def test_reenrollment_after_cancel_never_resends_a_sent_step(
+    campaign_env: NotionCRM, resend_standin: ResendStandIn
+) -> None:
+    """A Cancelled contact who signs up again gets new runs, but a step already Sent is skipped."""
+    signup = _sample(Segment.CRITICAL)
+    first = christmas_email_sequence_orchestrator(**_params(signup))
+    assert _send_step(signup.email, 1).is_completed()
+    cancel_contact_sequence(load_settings(), signup.email, SequenceStatus.CANCELLED)
+    time.sleep(1.1)  # a new enrollment second, so new run keys
+    second = christmas_email_sequence_orchestrator(**_params(signup))
+    assert {r.flow_run_id for r in first}.isdisjoint(r.flow_run_id for r in second)
+    row = campaign_env.find_send(signup.email, 2)
+    assert row is not None and row.status == SendStatus.SCHEDULED
+    new_step_one = next(r for r in _runs_of(signup.email) if r.id == second[0].flow_run_id)
+    state = christmas_send_email(**new_step_one.parameters, return_state=True)
+    assert state.is_completed() and "already records it as Sent" in str(state.message)
+    assert len(resend_standin.emails) == 1
