@@ -70,8 +70,9 @@ class NotionCRM:
         )
         return contact_from_page(pages[0]) if pages else None
 
-    def find_or_create_contact(self, signup: Signup) -> Contact:
-        existing = self.find_contact(signup.email)
+    def find_or_create_contact(self, signup: Signup, known: Contact | None = None) -> Contact:
+        """The contact of this address; `known` is a row the caller has just read."""
+        existing = known or self.find_contact(signup.email)
         if existing is not None:
             return existing
         page = self.api.create_page(
@@ -185,6 +186,18 @@ class NotionCRM:
         pages = self._find("sends", flt, f"looking up send {email_number} of {contact_ref(email)}")
         return send_from_page(pages[0]) if pages else None
 
+    def find_sends(self, email: str) -> dict[int, SendRecord]:
+        """Every send-log row of one contact, by email number (the oldest row per number)."""
+        email = email.strip().lower()
+        flt = {"property": "Email", "email": {"equals": email}}
+        what = f"reading the send log of {contact_ref(email)}"
+        rows: dict[int, SendRecord] = {}
+        body = {"filter": flt, "sorts": _OLDEST_FIRST}
+        for page in self.api.query(what, self.data_source("sends"), body, limit=500):
+            row = send_from_page(page)
+            rows.setdefault(row.email_number, row)
+        return rows
+
     def find_send_by_resend_id(self, resend_email_id: str) -> SendRecord | None:
         flt = {"property": "Resend Email ID", "rich_text": {"equals": resend_email_id}}
         pages = self._find("sends", flt, f"looking up the send of Resend email {resend_email_id}")
@@ -204,6 +217,26 @@ class NotionCRM:
         existing = self.find_send(email, email_number)
         if existing is not None:
             return existing
+        return self.create_send(
+            email=email,
+            email_number=email_number,
+            template_id=template_id,
+            contact_id=contact_id,
+            scheduled_for=scheduled_for,
+            idempotency_key=idempotency_key,
+        )
+
+    def create_send(
+        self,
+        *,
+        email: str,
+        email_number: int,
+        template_id: str,
+        contact_id: str | None,
+        scheduled_for: datetime,
+        idempotency_key: str,
+    ) -> SendRecord:
+        """A new Scheduled row; callers check first that (email, number) has none."""
         properties = {
             "Name": p.title(f"{template_id} → {email}", "Name"),
             "Email": p.email(email.strip().lower()),

@@ -42,6 +42,7 @@ def seed_templates(crm: NotionCRM) -> SeedReport:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per template, not per request
     try:
         report = seed_templates(NotionCRM.from_settings(load_settings()))
     except CampaignError as exc:

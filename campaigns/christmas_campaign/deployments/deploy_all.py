@@ -45,6 +45,9 @@ class DeploymentSpec:
     name: str
     entrypoint: str
     description: str
+    # Pausing a deployment in Prefect 3 stops its schedules, not runs created through the API,
+    # so each send step gets its own work queue: pausing that queue is what stops one step.
+    work_queue: str | None = None
 
 
 def deployment_specs() -> list[DeploymentSpec]:
@@ -53,7 +56,12 @@ def deployment_specs() -> list[DeploymentSpec]:
         DeploymentSpec(ORCHESTRATOR_DEPLOYMENT, ORCHESTRATOR_ENTRY, "Enroll one signup."),
     ]
     specs += [
-        DeploymentSpec(step_deployment(n), SEND_ENTRY, f"Send email {n} of the sequence.")
+        DeploymentSpec(
+            step_deployment(n),
+            SEND_ENTRY,
+            f"Send email {n} of the sequence (pause work queue {step_deployment(n)} to hold it).",
+            work_queue=step_deployment(n),
+        )
         for n in range(1, EMAIL_COUNT + 1)
     ]
     specs.append(DeploymentSpec("christmas-cancel", CANCEL_ENTRY, "Stop a contact's sequence."))
@@ -102,6 +110,7 @@ def deploy_all(source: Path = REPO_ROOT, pool: str = WORK_POOL) -> list[str]:
         loaded.deploy(
             name=spec.name,
             work_pool_name=pool,
+            work_queue_name=spec.work_queue,
             tags=TAGS,
             description=spec.description,
             print_next_steps=False,

@@ -7,8 +7,11 @@ sending (a run already starting when the cancel arrives still skips).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from prefect import flow, get_run_logger
 
+from campaigns.christmas_campaign.sequence import EMAIL_COUNT
 from campaigns.christmas_campaign.tasks.scheduling import cancel_not_started_runs
 from campaigns.errors import CampaignError
 from campaigns.idempotency import contact_ref
@@ -45,20 +48,23 @@ def cancel_contact_sequence(
 
 
 def _skip_scheduled_rows(crm: NotionCRM, email: str, reason: str) -> None:
-    for number in range(1, 8):
+    for number in range(1, EMAIL_COUNT + 1):
         row = crm.find_send(email, number)
         if row is not None and row.status == SendStatus.SCHEDULED:
             crm.update_send(row.page_id, SendUpdate(status=SendStatus.SKIPPED, detail=reason))
 
 
+StopStatus = Literal["Cancelled", "Unsubscribed", "Bounced", "Complained", "Converted"]
+
+
 @flow(name="christmas-cancel-sequence")
-def christmas_cancel_sequence(email: str, status: SequenceStatus = SequenceStatus.CANCELLED) -> int:
+def christmas_cancel_sequence(email: str, status: StopStatus = "Cancelled") -> int:
     """Stop a contact's remaining Christmas emails (from the UI or a webhook)."""
-    count = cancel_contact_sequence(load_settings(), email, status)
+    count = cancel_contact_sequence(load_settings(), email, SequenceStatus(status))
     get_run_logger().info(
         "Cancelled %d scheduled run(s) of contact %s; status is now %s.",
         count,
         contact_ref(email),
-        status.value,
+        status,
     )
     return count

@@ -21,17 +21,21 @@ from campaigns.christmas_campaign.sequence import (
     classify_segment,
 )
 from campaigns.christmas_campaign.tasks.common import Services
-from campaigns.christmas_campaign.tasks.contacts import enroll_contact, find_or_create_contact
+from campaigns.christmas_campaign.tasks.contacts import (
+    enroll_contact,
+    find_or_create_contact,
+    read_contact,
+)
 from campaigns.christmas_campaign.tasks.scheduling import (
     CreatedRun,
     StepRun,
     schedule_send_runs,
 )
-from campaigns.christmas_campaign.tasks.send_log import schedule_send_row
+from campaigns.christmas_campaign.tasks.send_log import schedule_send_rows
 from campaigns.christmas_campaign.tasks.templates import render_sequence
 from campaigns.idempotency import contact_ref, step_run_key
 from campaigns.models import DO_NOT_CONTACT, Contact, SequenceStatus, Signup
-from campaigns.settings import CONTENT, NOTION, load_settings
+from campaigns.settings import CONTENT, NOTION, RESEND, load_settings
 
 # Statuses after which a new signup does not restart the sequence, with the reason given.
 _NOT_REENROLLED = DO_NOT_CONTACT | {SequenceStatus.COMPLETED, SequenceStatus.CONVERTED}
@@ -55,40 +59,29 @@ def christmas_email_sequence_orchestrator(
 ) -> list[CreatedRun] | State:
     """Validate, classify, check every template, enroll in Notion and schedule seven runs."""
     signup = Signup.model_validate(locals())  # first: a bad field fails before any I/O
-    logger = get_run_logger()
-    settings = load_settings().require(*NOTION, *CONTENT)
+    settings = load_settings().require(*NOTION, *CONTENT, *RESEND)  # sends need all of them
     services = Services(settings)
     segment = classify_segment(signup.red_systems, signup.orange_systems)
-    contact = find_or_create_contact(services, signup)
-    if contact.sequence_status in _NOT_REENROLLED:
-        message = (
-            f"Contact {contact_ref(signup.email)} is not re-enrolled: its Sequence Status is "
-            f"{contact.sequence_status.value}."
-        )
-        logger.info(message)
-        return Completed(message=message)
-    enrolled_at = _enrollment_time(contact)
+    existing = read_contact(services, signup.email)
+    if existing is not None and existing.sequence_status in _NOT_REENROLLED:
+        return _not_reenrolled(existing)
+    enrolled_at = _enrollment_time(existing)
     schedule = build_schedule(
         enrolled_at,
         segment,
         testing_mode=settings.testing_mode,
         time_scale=settings.sequence_time_scale,
     )
-    render_sequence(services, schedule, signup, segment)
+    render_sequence(services, schedule, signup, segment)  # nothing is written before this
+    contact = find_or_create_contact(services, signup, existing)
     contact = enroll_contact(services, contact, signup, segment, enrolled_at)
-    steps = [_step_run(signup, segment.value, enrolled_at, s) for s in schedule]
-    runs = schedule_send_runs(signup.email, steps)
-    for step in schedule:
-        schedule_send_row(
-            services,
-            signup.email,
-            step.email_number,
-            step.template_id,
-            contact.page_id,
-            step.due_at,
-        )
+    # Rows before runs: email 1 is due at once, and its run must find its row.
+    schedule_send_rows(services, signup.email, schedule, contact.page_id)
+    runs = schedule_send_runs(
+        signup.email, [_step_run(signup, segment.value, enrolled_at, s) for s in schedule]
+    )
     _publish_schedule(signup.email, segment.value, runs)
-    logger.info(
+    get_run_logger().info(
         "Scheduled %d emails for contact %s (segment %s, enrolled %s).",
         len(runs),
         contact_ref(signup.email),
@@ -98,9 +91,22 @@ def christmas_email_sequence_orchestrator(
     return runs
 
 
-def _enrollment_time(contact: Contact) -> datetime:
+def _not_reenrolled(contact: Contact) -> State:
+    status = contact.sequence_status.value if contact.sequence_status else "unknown"
+    message = (
+        f"Contact {contact_ref(contact.email)} is not re-enrolled: its Sequence Status is {status}."
+    )
+    get_run_logger().info(message)
+    return Completed(message=message)
+
+
+def _enrollment_time(contact: Contact | None) -> datetime:
     """Reuse the current enrollment so a second run finds the same runs by idempotency key."""
-    if contact.sequence_status == SequenceStatus.ACTIVE and contact.enrolled_at is not None:
+    if (
+        contact is not None
+        and contact.sequence_status == SequenceStatus.ACTIVE
+        and contact.enrolled_at is not None
+    ):
         return contact.enrolled_at.astimezone(UTC)
     return datetime.now(UTC).replace(microsecond=0)
 

@@ -37,7 +37,8 @@ from campaigns.settings import CONTENT, NOTION, RESEND, load_settings
 _MAX_EARLY_WAIT = 300.0  # seconds; a worker may pick a run up slightly before it is due
 
 
-@flow(name="christmas-send-email", retries=1, retry_delay_seconds=10)
+# One flow retry, a minute later, for what outlived the tasks' own retries (a Notion outage).
+@flow(name="christmas-send-email", retries=1, retry_delay_seconds=60)
 def christmas_send_email(
     email: str,
     email_number: int,

@@ -11,8 +11,10 @@ from campaigns.models import Contact, Segment, SequenceStatus, Signup
 
 
 @task(name="find-or-create-contact", **TASK_OPTIONS)
-def find_or_create_contact(services: Services, signup: Signup) -> Contact:
-    return services.crm.find_or_create_contact(signup)
+def find_or_create_contact(
+    services: Services, signup: Signup, known: Contact | None = None
+) -> Contact:
+    return services.crm.find_or_create_contact(signup, known)
 
 
 @task(name="enroll-contact", **TASK_OPTIONS)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from campaigns.christmas_campaign.sequence import CAMPAIGN
+from campaigns.christmas_campaign.sequence import CAMPAIGN, ScheduledEmail
 from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, Services
 from campaigns.idempotency import contact_ref, send_key
 from campaigns.models import SendRecord, SendStatus, SendUpdate
@@ -46,28 +46,36 @@ def open_send_row(
     )
 
 
-@task(name="schedule-send-log-row", **TASK_OPTIONS)
-def schedule_send_row(
-    services: Services,
-    email: str,
-    email_number: int,
-    template_id: str,
-    contact_id: str | None,
-    scheduled_for: datetime,
-) -> SendRecord:
-    """The row of a step just scheduled: Scheduled at its due time, unless already sent.
+@task(name="schedule-send-log-rows", **TASK_OPTIONS)
+def schedule_send_rows(
+    services: Services, email: str, schedule: list[ScheduledEmail], contact_id: str
+) -> list[SendRecord]:
+    """One Scheduled row per step at its due time, reading the contact's log once.
 
     A re-enrolled contact (after a Cancelled sequence) finds its old rows: one that was never
-    sent is set back to Scheduled at the new time; one that was sent stays Sent, and the send
-    flow will skip that step.
+    sent is set back to Scheduled at the new time; one that was sent stays as it is, and the
+    send flow will skip that step.
     """
-    row = open_send_row.fn(services, email, email_number, template_id, contact_id, scheduled_for)
-    if row.status in ALREADY_SENT or (
-        row.status == SendStatus.SCHEDULED and row.scheduled_for == scheduled_for
-    ):
-        return row
-    update = SendUpdate(status=SendStatus.SCHEDULED, scheduled_for=scheduled_for, detail="")
-    return services.crm.update_send(row.page_id, update)
+    existing = services.crm.find_sends(email)
+    rows = []
+    for step in schedule:
+        row = existing.get(step.email_number)
+        if row is None:
+            row = services.crm.create_send(
+                email=email,
+                email_number=step.email_number,
+                template_id=step.template_id,
+                contact_id=contact_id,
+                scheduled_for=step.due_at,
+                idempotency_key=send_key(CAMPAIGN, email, step.email_number),
+            )
+        elif row.status not in ALREADY_SENT and (
+            row.status != SendStatus.SCHEDULED or row.scheduled_for != step.due_at
+        ):
+            update = SendUpdate(status=SendStatus.SCHEDULED, scheduled_for=step.due_at, detail="")
+            row = services.crm.update_send(row.page_id, update)
+        rows.append(row)
+    return rows
 
 
 @task(name="update-send-log-row", **TASK_OPTIONS)

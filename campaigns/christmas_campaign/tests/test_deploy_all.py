@@ -1,0 +1,52 @@
+"""deploy_all.py against a Prefect test server: idempotent registration and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+from prefect import get_client
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from campaigns.christmas_campaign.deployments import deploy_all
+from campaigns.errors import OrchestrationError
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def _deployments() -> dict[str, str | None]:
+    with get_client(sync_client=True) as client:
+        return {d.name: d.work_queue_name for d in client.read_deployments()}
+
+
+def test_running_twice_registers_each_deployment_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """Two runs leave one pool, nine deployments, and a work queue per send step."""
+    assert deploy_all.main([]) == 0
+    assert deploy_all.main([]) == 0
+    out = capsys.readouterr().out
+    assert "Work pool christmas-pool created" in out
+    assert "Work pool christmas-pool already exists" in out
+    assert "prefect worker start --pool christmas-pool" in out
+    deployments = _deployments()
+    names = [spec.name for spec in deploy_all.deployment_specs()]
+    assert sorted(n for n in deployments if n.startswith("christmas")) == sorted(names)
+    for number in range(1, 8):
+        assert deployments[f"christmas-email-{number}"] == f"christmas-email-{number}"
+    with get_client(sync_client=True) as client:
+        pool = client.read_work_pool("christmas-pool")
+    assert pool.type == "process"
+
+
+def test_unreachable_api_is_reported_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """With no server at PREFECT_API_URL the script exits 1 and says what to check."""
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        assert deploy_all.main([]) == 1
+    err = capsys.readouterr().err
+    assert "is not reachable" in err and "prefect server start" in err
+
+
+def test_missing_api_url_is_reported() -> None:
+    """Without PREFECT_API_URL the check names the setting to export."""
+    with (
+        temporary_settings(updates={PREFECT_API_URL: None}),
+        pytest.raises(OrchestrationError, match="PREFECT_API_URL"),
+    ):
+        deploy_all.check_api()
