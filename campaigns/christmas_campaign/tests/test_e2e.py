@@ -22,6 +22,7 @@ from campaigns.christmas_campaign.sequence import classify_segment, template_id_
 from campaigns.christmas_campaign.tasks.scheduling import (
     ORCHESTRATOR_DEPLOYMENT,
     ORCHESTRATOR_FLOW_NAME,
+    WORK_POOL,
 )
 from campaigns.local_stack import LocalStack
 from campaigns.models import Segment, SendStatus, SequenceStatus, Signup
@@ -125,3 +126,27 @@ def test_three_segments_run_to_completion_exactly_once(stack: LocalStack) -> Non
 
 def _segment_of(signup: Signup) -> Segment:
     return classify_segment(signup.red_systems, signup.orange_systems)
+
+
+def _pause_queue(name: str, paused: bool) -> None:
+    with get_client(sync_client=True) as client:
+        queue = client.read_work_queue_by_name(name, work_pool_name=WORK_POOL)
+        client.update_work_queue(queue.id, is_paused=paused)
+
+
+def test_pausing_a_step_queue_holds_that_step_and_keeps_order(stack: LocalStack) -> None:
+    """With queue christmas-email-2 paused, email 2 waits; later steps wait for it, in order."""
+    held = Signup.model_validate(
+        SAMPLE_SIGNUPS[Segment.OPTIMIZE].model_dump() | {"email": "held@northlight.example"}
+    )
+    _pause_queue("christmas-email-2", True)
+    try:
+        _trigger(held)
+        _wait_for(lambda: len(_emails_by_contact(stack)[held.email]) >= 1, 120, "email 1")
+        time.sleep(12)  # email 2 was due 2.7 s after enrollment, email 3 at 6.7 s
+        assert [int(_tag(e, "email_number")) for e in _emails_by_contact(stack)[held.email]] == [1]
+    finally:
+        _pause_queue("christmas-email-2", False)
+    _wait_for(lambda: len(_emails_by_contact(stack)[held.email]) >= 7, 240, "7 emails")
+    numbers = [int(_tag(e, "email_number")) for e in _emails_by_contact(stack)[held.email]]
+    assert numbers == [1, 2, 3, 4, 5, 6, 7]
