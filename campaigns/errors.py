@@ -135,3 +135,45 @@ class OrchestrationError(CampaignError):
 
 class DeploymentMissing(OrchestrationError):
     """A deployment the sequence needs is not registered (run deploy_all.py)."""
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+class CommandError(CampaignError):
+    """A `campaign` command cannot do what was asked; the message says what to do instead."""
+
+
+class InputError(CommandError):
+    """A command-line value (a time zone, a date, a JSON file) is not usable."""
+
+
+class SandboxError(CommandError):
+    """The demo's state folder is in use by another demo, or is not one the demo made."""
+
+
+class DemoTimeout(CommandError):
+    """The demo's emails did not all arrive in time."""
+
+
+# --- webhook service -----------------------------------------------------------------------------
+
+
+class WebhookRejected(CampaignError):
+    """The webhook service refuses a request; `status` is the HTTP status it answers with."""
+
+    def __init__(self, message: str, *, status: int, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.headers = headers or {}
+
+
+class WebhookSignatureError(WebhookRejected):
+    """A webhook's signature is missing, wrong, too old, or its message id was already used."""
+
+    def __init__(self, message: str):
+        super().__init__(message, status=401)
+
+
+class OrchestratorUnavailable(OrchestrationError):
+    """The Prefect API could not be reached, timed out or answered 5xx; a later try may work."""

@@ -55,6 +55,23 @@ DO_NOT_CONTACT = frozenset(
 )
 
 
+# How strongly a status says "stop"; any other status (Active, Completed) ranks 0. A status is
+# never replaced by a weaker one: a person who unsubscribed and then books a call stays
+# Unsubscribed (withdrawn consent outlives a conversion), and a complaint outranks everything.
+STOP_RANK = {
+    SequenceStatus.CANCELLED: 1,
+    SequenceStatus.CONVERTED: 2,
+    SequenceStatus.UNSUBSCRIBED: 3,
+    SequenceStatus.BOUNCED: 4,
+    SequenceStatus.COMPLAINED: 5,
+}
+
+
+def outranks(current: SequenceStatus | None, new: SequenceStatus) -> bool:
+    """True when `current` already says "stop" at least as strongly as `new`."""
+    return current is not None and STOP_RANK.get(current, 0) >= STOP_RANK.get(new, 0)
+
+
 class TemplateStatus(StrEnum):
     ACTIVE = "Active"
     DRAFT = "Draft"

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     public_base_url: AnyHttpUrl | None = None
     unsubscribe_secret: SecretStr | None = None
     signup_webhook_secret: SecretStr | None = None
+    # Not in the contract: the Cal.com webhook's signing secret (X-Cal-Signature-256), issue 4.
+    booking_webhook_secret: SecretStr | None = None
     booking_url: AnyHttpUrl | None = None
 
     testing_mode: bool = False
@@ -64,9 +66,13 @@ class Settings(BaseSettings):
         """Database ids pasted from a Notion URL often carry spaces; an empty one means unset."""
         return value.strip() or None if value is not None else None
 
+    def missing(self, *names: str) -> list[str]:
+        """The listed variables that are unset (empty means all are set)."""
+        return [name for name in names if not _is_set(getattr(self, name.lower()))]
+
     def require(self, *names: str) -> Settings:
         """Raise `SettingsError` naming every listed variable that is unset; return self."""
-        missing = [name for name in names if not _is_set(getattr(self, name.lower()))]
+        missing = self.missing(*names)
         if missing:
             raise SettingsError(
                 f"Missing required setting(s): {', '.join(missing)}. "

@@ -15,7 +15,7 @@ from campaigns.christmas_campaign.sequence import EMAIL_COUNT
 from campaigns.christmas_campaign.tasks.scheduling import cancel_not_started_runs
 from campaigns.errors import CampaignError
 from campaigns.idempotency import contact_ref
-from campaigns.models import SendStatus, SendUpdate, SequenceStatus
+from campaigns.models import SendStatus, SendUpdate, SequenceStatus, outranks
 from campaigns.notion_crm import NotionCRM
 from campaigns.settings import NOTION, Settings, load_settings
 
@@ -39,8 +39,12 @@ def cancel_contact_sequence(
     contact = crm.find_contact(email)
     if contact is None:
         raise CampaignError(f"No contact {contact_ref(email)} in Notion; nothing to cancel.")
-    # Notion first: from this moment on, every send skips, whatever Prefect does next.
-    crm.set_contact_status(contact.page_id, status)
+    # Notion first: from this moment on, every send skips, whatever Prefect does next. A
+    # stronger stop already recorded (Complained, say) is kept: it is the consent record.
+    if outranks(contact.sequence_status, status):
+        status = contact.sequence_status  # type: ignore[assignment]  # not None when it outranks
+    else:
+        crm.set_contact_status(contact.page_id, status)
     reason = f"Sequence stopped: contact is {status.value}."
     cancelled = cancel_not_started_runs(email, reason)
     _skip_scheduled_rows(crm, email, reason)

@@ -238,3 +238,15 @@ def test_reenrollment_after_cancel_never_resends_a_sent_step(
     state = christmas_send_email(**new_step_one.parameters, return_state=True)
     assert state.is_completed() and "already records it as Sent" in str(state.message)
     assert len(resend_standin.emails) == 1
+
+
+def test_cancel_never_weakens_a_recorded_stop(campaign_env: NotionCRM) -> None:
+    """Cancelling a Complained contact cancels its runs but keeps the status Complained."""
+    signup = _sample(Segment.OPTIMIZE)
+    christmas_email_sequence_orchestrator(**_params(signup))
+    contact = campaign_env.find_contact(signup.email)
+    assert contact is not None
+    campaign_env.set_contact_status(contact.page_id, SequenceStatus.COMPLAINED)
+    assert cancel_contact_sequence(load_settings(), signup.email, SequenceStatus.CANCELLED) == 7
+    contact = campaign_env.find_contact(signup.email)
+    assert contact is not None and contact.sequence_status == SequenceStatus.COMPLAINED

@@ -1,0 +1,74 @@
+"""HTTP plumbing the routes share: bounded body reads and the service's error answers.
+
+Every refusal is a `WebhookRejected` carrying its status; one handler turns it into the JSON
+`{"detail": "<one sentence>"}` every client of the service gets.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from campaigns.errors import WebhookRejected
+
+RETRY_AFTER_SECONDS = 30
+# A signup is under a kilobyte; Resend and Cal.com events a few (Cal.com's carry the booking).
+SMALL_BODY_LIMIT = 64 * 1024
+EVENT_BODY_LIMIT = 256 * 1024
+_LENGTH = re.compile(r"[0-9]{1,20}")
+EVENT_NAME = r"^[A-Za-z0-9_.:-]+$"  # what an event type may look like (it is logged)
+_MAX_REPORTED = 20  # validation errors named in one answer
+
+
+def unavailable(message: str) -> WebhookRejected:
+    """A 503 telling the sender to try again in `RETRY_AFTER_SECONDS` (nothing was lost)."""
+    return WebhookRejected(message, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def invalid_body(what: str, exc: ValidationError, status: int = 400) -> WebhookRejected:
+    """A refusal naming each bad field of the body in one line (never echoing values)."""
+    problems = [
+        f"{_one_line('.'.join(map(str, err['loc'])) or 'body', 60)}: {_one_line(err['msg'], 200)}"
+        for err in exc.errors(include_url=False, include_input=False)[:_MAX_REPORTED]
+    ]
+    return WebhookRejected(f"Invalid {what}: {'; '.join(problems)}.", status=status)
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Text fit for a one-line message: an unknown key or a quoted character may hold anything."""
+    text = "".join(c if unicodedata.category(c)[0] != "C" else "?" for c in text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if _LENGTH.fullmatch(declared) and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> WebhookRejected:
+    return WebhookRejected(f"The body is larger than {limit} bytes.", status=413)
+
+
+def wants_html(request: Request) -> bool:
+    """True for a browser (a person clicking a link), false for a mail client or a script."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+async def rejected_handler(request: Request, exc: Exception) -> JSONResponse:
+    """The JSON answer to a `WebhookRejected` (registered on the app)."""
+    assert isinstance(exc, WebhookRejected)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=exc.headers)
