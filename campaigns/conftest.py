@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+from prefect.testing.utilities import prefect_test_harness
 from pydantic import SecretStr
 
+from campaigns.christmas_campaign.sequence import EMAIL_COUNT
+from campaigns.christmas_campaign.tasks.scheduling import step_deployment
 from campaigns.mailer import ResendMailer
 from campaigns.notion_api import NotionApi
 from campaigns.notion_crm import NotionCRM
@@ -68,3 +72,27 @@ def mailer(resend_standin: ResendStandIn) -> ResendMailer:
         max_wait_seconds=2.0,
         timeout_seconds=5,
     )
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One temporary Prefect server (SQLite) for every flow test of the session."""
+    # Heartbeats add about a second to every flow call and are useless in tests.
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        yield
+
+
+@pytest.fixture(scope="session")
+def send_deployments(prefect_server: None) -> list[str]:
+    """Register the seven send deployments (nobody runs them: tests call flows directly)."""
+    from campaigns.christmas_campaign.flows.send_email import christmas_send_email
+
+    names = []
+    for number in range(1, EMAIL_COUNT + 1):
+        deployment = christmas_send_email.to_deployment(name=step_deployment(number))
+        deployment.apply()  # type: ignore[union-attr]  # sync here: no event loop is running
+        names.append(step_deployment(number))
+    return names

@@ -127,6 +127,7 @@ class LocalStack:
                 "TESTING_MODE": "true" if self.testing_mode else "false",
                 "SEQUENCE_TIME_SCALE": str(self.time_scale),
                 "PYTHONUNBUFFERED": "1",
+                "CAMPAIGN_ENV_FILE": "none",  # the checkout's own .env must not leak in
             }
         )
         env.update(self.extra_env)

@@ -1,12 +1,14 @@
 """The one settings object, built once per entry point from the environment and `.env`.
 
-Nothing else in the package reads `os.environ`. Which settings are *required* depends on the
-entry point (the webhook service needs signing secrets, a send needs Resend), so each entry point
-calls `require(...)` for the groups it uses; a missing one stops it at start, naming the variable.
+Nothing else in the package reads `os.environ` for its settings. Which settings are *required*
+depends on the entry point (the webhook service needs signing secrets, a send needs Resend), so
+each entry point calls `require(...)` for the groups it uses; a missing one stops it at start,
+naming the variable.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Any
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
@@ -105,8 +107,18 @@ def _is_set(value: object) -> bool:
     return bool(str(value).strip())
 
 
-def load_settings(env_file: str | None = ".env", **overrides: Any) -> Settings:
-    """Build the settings, turning pydantic's report into one line per bad variable."""
+_DEFAULT = ".env"
+
+
+def load_settings(env_file: str | None = _DEFAULT, **overrides: Any) -> Settings:
+    """Build the settings, turning pydantic's report into one line per bad variable.
+
+    `CAMPAIGN_ENV_FILE` chooses another dotenv file, or `none` for none: the local stack sets
+    it so that a developer's own `.env` in the checkout never leaks into a sandbox's runs.
+    """
+    if env_file == _DEFAULT:
+        chosen = os.environ.get("CAMPAIGN_ENV_FILE", _DEFAULT)
+        env_file = None if chosen.strip().lower() in {"", "none"} else chosen
     try:
         return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:

@@ -1,11 +1,13 @@
-"""Register the Christmas campaign on a Prefect server: the work pool and the eight deployments.
+"""Register the Christmas campaign on a Prefect server: the work pool and its nine deployments.
 
 Run by ops from a checkout:  python campaigns/christmas_campaign/deployments/deploy_all.py
 Then start a worker:         prefect worker start --pool christmas-pool
-Or, for local use without a work pool, serve all eight from this process:  ... deploy_all.py --serve
+Or, for local use without a work pool, serve all nine from this process:  ... deploy_all.py --serve
 
-Idempotent: deployments are upserted by (flow name, deployment name), so running it again
-updates them to the checked-out code and never duplicates them.
+The nine: `christmas-orchestrator`, `christmas-email-1` .. `-7` (CONTRACT §4) and
+`christmas-cancel`. Idempotent: deployments are upserted by (flow name, deployment name), so
+running it again updates them to the checked-out code and never duplicates them. Do not mix
+`--serve` and a worker on one server: both register the same deployment names.
 """
 
 from __future__ import annotations

@@ -1,16 +1,10 @@
-"""Fixtures for flow tests: a Prefect test server, the stand-ins, and the campaign's settings."""
+"""Fixtures for flow tests: the campaign settings in the environment, aimed at the stand-ins."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-from prefect.testing.utilities import prefect_test_harness
 
 from campaigns.christmas_campaign.seed_templates import seed_templates
-from campaigns.christmas_campaign.sequence import EMAIL_COUNT
-from campaigns.christmas_campaign.tasks.scheduling import step_deployment
 from campaigns.conftest import NOTION_TOKEN, RESEND_KEY
 from campaigns.notion_crm import NotionCRM
 from campaigns.standins.notion import NotionStandIn
@@ -20,29 +14,6 @@ UNSUBSCRIBE_SECRET = "test-unsubscribe-secret"
 PUBLIC_BASE_URL = "https://hooks.review.example"
 BOOKING_URL = "https://cal.review.example/christmas"
 POSTAL_ADDRESS = "Systems Review Ltd, 1 Market Street, Springfield"
-
-
-@pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """One temporary Prefect server (SQLite) for every flow test of the session."""
-    # Heartbeats add about a second to every flow call and are useless in tests.
-    with (
-        prefect_test_harness(server_startup_timeout=120),
-        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
-    ):
-        yield
-
-
-@pytest.fixture(scope="session")
-def send_deployments(prefect_server: None) -> list[str]:
-    """Register the seven send deployments (nobody runs them: tests call flows directly)."""
-    from campaigns.christmas_campaign.flows.send_email import christmas_send_email
-
-    names = []
-    for number in range(1, EMAIL_COUNT + 1):
-        christmas_send_email.to_deployment(name=step_deployment(number)).apply()
-        names.append(step_deployment(number))
-    return names
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""The `campaign` command line: the demo sandbox and the operator's commands (typer + rich)."""

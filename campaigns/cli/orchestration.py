@@ -1,0 +1,201 @@
+"""The Prefect side of the `campaign` commands: reach the API, trigger, read runs, check names.
+
+Prefect is imported here and only here (it takes seconds to import), so `campaign simulate` and
+`campaign --help` stay fast. Every client failure is turned into an `OrchestrationError`, so a
+server that stops answering mid-command is one line, not a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+from prefect import get_client
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+    FlowRunFilterTags,
+)
+from prefect.client.schemas.objects import DeploymentStatus, FlowRun, StateType
+from prefect.client.schemas.responses import DeploymentResponse
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
+
+from campaigns.christmas_campaign.deployments.deploy_all import (
+    CANCEL_ENTRY,
+    ORCHESTRATOR_ENTRY,
+    check_api,
+    deployment_specs,
+)
+from campaigns.christmas_campaign.sequence import CAMPAIGN
+from campaigns.christmas_campaign.tasks.scheduling import (
+    ORCHESTRATOR_DEPLOYMENT,
+    ORCHESTRATOR_FLOW_NAME,
+    SEND_FLOW_NAME,
+    WORK_POOL,
+    contact_tag,
+)
+from campaigns.errors import DeploymentMissing, OrchestrationError
+from campaigns.models import Signup
+
+CANCEL_FLOW_NAME = "christmas-cancel-sequence"
+
+
+@contextlib.contextmanager
+def prefect_errors(what: str) -> Iterator[None]:
+    """Turn the client's HTTP failures into an `OrchestrationError` naming what was being done."""
+    try:
+        yield
+    except PrefectHTTPStatusError as exc:
+        status = exc.response.status_code
+        raise OrchestrationError(f"Prefect answered HTTP {status} while {what}.") from exc
+    except httpx.HTTPError as exc:
+        raise OrchestrationError(
+            f"Prefect did not answer while {what} ({type(exc).__name__}); is the server up?"
+        ) from exc
+
+
+def require_api() -> str:
+    """The Prefect API URL after checking it answers (never the ephemeral fallback server)."""
+    with prefect_errors("checking the API"):
+        return check_api()
+
+
+def api_url() -> str:
+    return str(PREFECT_API_URL.value() or "")
+
+
+def run_url(flow_run_id: object) -> str:
+    """Where the UI shows this run (empty when the UI URL is unknown)."""
+    ui = PREFECT_UI_URL.value()
+    return f"{str(ui).rstrip('/')}/runs/flow-run/{flow_run_id}" if ui else ""
+
+
+def trigger_orchestrator(signup: Signup, source: str = "cli") -> FlowRun:
+    """Create an orchestrator run for this signup, as the website's webhook does."""
+    name = f"{ORCHESTRATOR_FLOW_NAME}/{ORCHESTRATOR_DEPLOYMENT}"
+    with get_client(sync_client=True) as client, prefect_errors("creating the orchestrator run"):
+        try:
+            deployment = client.read_deployment_by_name(name)
+        except ObjectNotFound:
+            raise DeploymentMissing(
+                f"Deployment {name} does not exist. Register it with `campaign deploy`."
+            ) from None
+        return client.create_flow_run_from_deployment(
+            deployment.id,
+            parameters=signup.model_dump(mode="json"),
+            tags=[CAMPAIGN, f"source:{source}"],
+        )
+
+
+def contact_runs(email: str) -> dict[int, FlowRun]:
+    """The newest send run of each step of this contact (a re-enrollment makes new ones)."""
+    runs: dict[int, FlowRun] = {}
+    with get_client(sync_client=True) as client, prefect_errors("reading the contact's runs"):
+        found = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                tags=FlowRunFilterTags(all_=[CAMPAIGN, contact_tag(email)])
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=200,
+        )
+    for run in found:
+        number = run.parameters.get("email_number")
+        if isinstance(number, int):
+            runs[number] = run  # ascending order: the last one kept is the newest
+    return runs
+
+
+@dataclass(frozen=True)
+class DeploymentState:
+    full_name: str
+    deployment: DeploymentResponse | None
+
+    @property
+    def problem(self) -> str:
+        """Empty when the deployment can take runs; otherwise what is wrong with it."""
+        if self.deployment is None:
+            return "missing"
+        if self.deployment.paused:
+            return "paused"
+        if self.deployment.status == DeploymentStatus.NOT_READY:
+            return "no worker or serve process polling"
+        return ""
+
+
+def flow_name_of(entrypoint: str) -> str:
+    if entrypoint == ORCHESTRATOR_ENTRY:
+        return ORCHESTRATOR_FLOW_NAME
+    if entrypoint == CANCEL_ENTRY:
+        return CANCEL_FLOW_NAME
+    return SEND_FLOW_NAME
+
+
+def deployment_states() -> list[DeploymentState]:
+    """Every deployment the campaign needs, as the server has it (None when missing)."""
+    states = []
+    with get_client(sync_client=True) as client, prefect_errors("reading the deployments"):
+        for spec in deployment_specs():
+            full = f"{flow_name_of(spec.entrypoint)}/{spec.name}"
+            try:
+                states.append(DeploymentState(full, client.read_deployment_by_name(full)))
+            except ObjectNotFound:
+                states.append(DeploymentState(full, None))
+    return states
+
+
+def work_pool_exists(name: str = WORK_POOL) -> bool:
+    with get_client(sync_client=True) as client, prefect_errors("reading the work pool"):
+        try:
+            client.read_work_pool(name)
+            return True
+        except ObjectNotFound:
+            return False
+
+
+def prefect_executable() -> str:
+    """The `prefect` executable next to the running interpreter, else the one on PATH."""
+    candidate = Path(sys.executable).with_name("prefect")
+    return str(candidate) if candidate.exists() else "prefect"
+
+
+def run_worker(pool: str, limit: int, run_once: bool) -> int:
+    """Run `prefect worker start` against the checked API; return its exit status."""
+    command = [prefect_executable(), "worker", "start", "--pool", pool, "--limit", str(limit)]
+    if run_once:
+        command.append("--run-once")
+    env: dict[str, Any] = {**os.environ, "PREFECT_API_URL": api_url()}
+    try:
+        return subprocess.call(command, env=env)  # noqa: S603 - Prefect's own CLI
+    except KeyboardInterrupt:
+        return 0  # the worker got the same Ctrl-C and stopped by itself
+
+
+def pending_runs(limit: int = 200) -> list[FlowRun]:
+    """The campaign's runs not yet finished, soonest first."""
+    not_done = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
+    with get_client(sync_client=True) as client, prefect_errors("reading the pending runs"):
+        return client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                tags=FlowRunFilterTags(all_=[CAMPAIGN]),
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=not_done)),
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=limit,
+        )
+
+
+def read_runs(ids: list[UUID]) -> list[FlowRun]:
+    with get_client(sync_client=True) as client, prefect_errors("reading flow runs"):
+        return client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)))

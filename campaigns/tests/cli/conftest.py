@@ -1,0 +1,100 @@
+"""Fixtures of the `campaign` command tests: a runner, the stand-ins in the environment, Prefect.
+
+`prefect_server` is the session fixture of `campaigns/conftest.py`, shared with the flow tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from campaigns.christmas_campaign.seed_templates import seed_templates
+from campaigns.cli.main import app
+from campaigns.conftest import NOTION_TOKEN, RESEND_KEY
+from campaigns.notion_crm import NotionCRM
+from campaigns.standins.notion import NotionStandIn
+from campaigns.standins.resend import ResendStandIn
+
+SETTINGS_NAMES = (
+    "NOTION_TOKEN",
+    "NOTION_CONTACTS_DB_ID",
+    "NOTION_TEMPLATES_DB_ID",
+    "NOTION_SENDS_DB_ID",
+    "NOTION_API_URL",
+    "RESEND_API_KEY",
+    "RESEND_API_URL",
+    "EMAIL_FROM",
+    "EMAIL_REPLY_TO",
+    "POSTAL_ADDRESS",
+    "PUBLIC_BASE_URL",
+    "UNSUBSCRIBE_SECRET",
+    "BOOKING_URL",
+    "SIGNUP_WEBHOOK_SECRET",
+    "RESEND_WEBHOOK_SECRET",
+    "TESTING_MODE",
+    "SEQUENCE_TIME_SCALE",
+)
+
+
+def run(*args: str) -> Result:
+    """Invoke `campaign ARGS` in-process, wide enough that tables keep whole cells."""
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "250", "CAMPAIGN_DEBUG": None})
+
+
+def no_traceback(result: Result) -> None:
+    """The command handled its failure itself: nothing escaped, nothing printed a traceback."""
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+
+
+@pytest.fixture
+def bare_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No campaign setting in the environment, and a working directory without a `.env`."""
+    for name in SETTINGS_NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def unseeded_env(
+    monkeypatch: pytest.MonkeyPatch,
+    bare_env: Path,
+    notion_crm: NotionCRM,
+    notion_standin: NotionStandIn,
+    resend_standin: ResendStandIn,
+) -> NotionCRM:
+    """Every setting pointing at fresh stand-ins whose three databases exist but hold nothing."""
+    dbs = notion_crm.database_ids
+    env = {
+        "NOTION_TOKEN": NOTION_TOKEN,
+        "NOTION_CONTACTS_DB_ID": dbs["contacts"],
+        "NOTION_TEMPLATES_DB_ID": dbs["templates"],
+        "NOTION_SENDS_DB_ID": dbs["sends"],
+        "NOTION_API_URL": notion_standin.url,
+        "NOTION_REQUESTS_PER_SECOND": "0",
+        "RESEND_API_KEY": RESEND_KEY,
+        "RESEND_API_URL": resend_standin.url,
+        "EMAIL_FROM": "Systems Review <hello@review.example>",
+        "EMAIL_REPLY_TO": "hello@review.example",
+        "POSTAL_ADDRESS": "Systems Review Ltd, 1 Market Street, Springfield",
+        "PUBLIC_BASE_URL": "https://hooks.review.example",
+        "UNSUBSCRIBE_SECRET": "test-unsubscribe-secret-long-enough",
+        "BOOKING_URL": "https://cal.review.example/christmas",
+        "SIGNUP_WEBHOOK_SECRET": "whsec_c2lnbnVwLXNlY3JldA==",
+        "RESEND_WEBHOOK_SECRET": "whsec_cmVzZW5kLXNlY3JldA==",
+        "TESTING_MODE": "true",
+        "SEQUENCE_TIME_SCALE": "1",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return notion_crm
+
+
+@pytest.fixture
+def cli_env(unseeded_env: NotionCRM) -> NotionCRM:
+    """The stand-ins in the environment, with the campaign's eleven templates seeded."""
+    seed_templates(unseeded_env)
+    return unseeded_env
