@@ -141,17 +141,18 @@ class NotionCRM:
 
     def get_template(self, template_id: str) -> EmailTemplate:
         """The Active template with this id, or an error saying why it cannot be used."""
-        template = self.find_template(template_id)
-        if template is None:
-            raise TemplateNotFound(
-                f"Template {template_id} does not exist in the Email Templates database."
-            )
-        if template.status != TemplateStatus.ACTIVE:
-            raise TemplateNotActive(
-                f"Template {template_id} has Status {template.status.value}; only Active "
-                "templates are sent."
-            )
-        return template
+        return _usable(template_id, self.find_template(template_id))
+
+    def get_templates(self, template_ids: list[str]) -> dict[str, EmailTemplate]:
+        """Several Active templates in one query (or the error of the first unusable one)."""
+        flt = {"or": [{"property": "Template ID", "title": {"equals": t}} for t in template_ids]}
+        what = f"looking up {len(template_ids)} templates"
+        found: dict[str, EmailTemplate] = {}
+        body = {"filter": flt, "sorts": _OLDEST_FIRST}
+        for page in self.api.query(what, self.data_source("templates"), body):
+            template = template_from_page(page)
+            found.setdefault(template.template_id, template)
+        return {tid: _usable(tid, found.get(tid)) for tid in template_ids}
 
     def upsert_template(self, template: EmailTemplate) -> tuple[EmailTemplate, bool]:
         """Create or overwrite the template row with this id; True when it was created."""
@@ -286,3 +287,17 @@ class NotionCRM:
                 pages[0]["id"],
             )
         return pages
+
+
+def _usable(template_id: str, template: EmailTemplate | None) -> EmailTemplate:
+    """The template if it can be sent, else the error that says why not."""
+    if template is None:
+        raise TemplateNotFound(
+            f"Template {template_id} does not exist in the Email Templates database."
+        )
+    if template.status != TemplateStatus.ACTIVE:
+        raise TemplateNotActive(
+            f"Template {template_id} has Status {template.status.value}; only Active "
+            "templates are sent."
+        )
+    return template

@@ -206,3 +206,19 @@ def test_timeout_on_a_read_is_retried(notion_standin: NotionStandIn) -> None:
     database = notion_standin.create_database("Probe", {"Name": {"title": {}}})
     notion_standin.inject_failure(method="GET", path="^/v1/databases/", delay=1.5, status=None)
     assert api.data_source_id(database[0])
+
+
+def test_get_templates_reads_several_in_one_query(
+    notion_crm: NotionCRM, notion_standin: NotionStandIn
+) -> None:
+    """Several templates come back from one query; a missing one raises its named error."""
+    for number in (1, 2):
+        notion_crm.upsert_template(
+            _template("<p>x</p>").model_copy(update={"template_id": f"t{number}"})
+        )
+    before = len(notion_standin.requests)
+    found = notion_crm.get_templates(["t1", "t2"])
+    assert sorted(found) == ["t1", "t2"] and found["t2"].template_id == "t2"
+    assert len(notion_standin.requests) == before + 1
+    with pytest.raises(errors.TemplateNotFound, match="t3"):
+        notion_crm.get_templates(["t1", "t3"])

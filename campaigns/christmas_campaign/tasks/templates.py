@@ -59,11 +59,15 @@ def render_sequence(
     services: Services, schedule: list[ScheduledEmail], signup: Signup, segment: Segment
 ) -> list[RenderedStep]:
     """Render every step now, each as of its due time, so a broken template fails at signup."""
+    templates = services.crm.get_templates([step.template_id for step in schedule])
     return [
         RenderedStep(
             step.email_number,
             step.template_id,
-            render_email.fn(services, step.template_id, signup, segment, step.due_at),
+            render_template(
+                templates[step.template_id],
+                variables_for(services.settings, signup, segment, step.due_at),
+            ),
         )
         for step in schedule
     ]
