@@ -214,6 +214,19 @@ class SendRecord(BaseModel):
     detail: str = ""
 
 
+class NewSend(BaseModel):
+    """What a new send-log row is created with (status Scheduled)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    email_number: int
+    template_id: str
+    contact_id: str | None
+    scheduled_for: AwareDatetime
+    idempotency_key: str
+
+
 class SendUpdate(BaseModel):
     """The fields a step of the send flow writes to its send-log row; None means unchanged."""
 

@@ -16,6 +16,7 @@ from campaigns.idempotency import contact_ref
 from campaigns.models import (
     Contact,
     EmailTemplate,
+    NewSend,
     Segment,
     SendRecord,
     SendStatus,
@@ -204,52 +205,26 @@ class NotionCRM:
         pages = self._find("sends", flt, f"looking up the send of Resend email {resend_email_id}")
         return send_from_page(pages[0]) if pages else None
 
-    def find_or_create_send(
-        self,
-        *,
-        email: str,
-        email_number: int,
-        template_id: str,
-        contact_id: str | None,
-        scheduled_for: datetime,
-        idempotency_key: str,
-    ) -> SendRecord:
+    def find_or_create_send(self, new: NewSend) -> SendRecord:
         """The send-log row of (email, email number), created as Scheduled when missing."""
-        existing = self.find_send(email, email_number)
-        if existing is not None:
-            return existing
-        return self.create_send(
-            email=email,
-            email_number=email_number,
-            template_id=template_id,
-            contact_id=contact_id,
-            scheduled_for=scheduled_for,
-            idempotency_key=idempotency_key,
-        )
+        existing = self.find_send(new.email, new.email_number)
+        return existing if existing is not None else self.create_send(new)
 
-    def create_send(
-        self,
-        *,
-        email: str,
-        email_number: int,
-        template_id: str,
-        contact_id: str | None,
-        scheduled_for: datetime,
-        idempotency_key: str,
-    ) -> SendRecord:
+    def create_send(self, new: NewSend) -> SendRecord:
         """A new Scheduled row; callers check first that (email, number) has none."""
+        email = new.email.strip().lower()
         properties = {
-            "Name": p.title(f"{template_id} → {email}", "Name"),
-            "Email": p.email(email.strip().lower()),
-            "Email Number": p.number(email_number),
-            "Template ID": p.rich_text(template_id, "Template ID"),
+            "Name": p.title(f"{new.template_id} → {email}", "Name"),
+            "Email": p.email(email),
+            "Email Number": p.number(new.email_number),
+            "Template ID": p.rich_text(new.template_id, "Template ID"),
             "Status": p.select(SendStatus.SCHEDULED.value),
-            "Scheduled For": p.date(scheduled_for),
-            "Idempotency Key": p.rich_text(idempotency_key, "Idempotency Key"),
+            "Scheduled For": p.date(new.scheduled_for),
+            "Idempotency Key": p.rich_text(new.idempotency_key, "Idempotency Key"),
         }
-        if contact_id:
-            properties["Contact"] = p.relation(contact_id)
-        what = f"creating send {email_number} of {contact_ref(email)}"
+        if new.contact_id:
+            properties["Contact"] = p.relation(new.contact_id)
+        what = f"creating send {new.email_number} of {contact_ref(email)}"
         return send_from_page(self.api.create_page(what, self.data_source("sends"), properties))
 
     def update_send(self, page_id: str, update: SendUpdate) -> SendRecord:

@@ -11,6 +11,7 @@ from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.conftest import make_api
 from campaigns.models import (
     EmailTemplate,
+    NewSend,
     Segment,
     SendStatus,
     SendUpdate,
@@ -40,12 +41,14 @@ def _template(body: str, status: TemplateStatus = TemplateStatus.ACTIVE) -> Emai
 
 def _open_send(crm: NotionCRM, number: int) -> object:
     return crm.find_or_create_send(
-        email=SIGNUP.email,
-        email_number=number,
-        template_id=f"christmas_email_{number}",
-        contact_id=None,
-        scheduled_for=WHEN,
-        idempotency_key=f"key-{number}",
+        NewSend(
+            email=SIGNUP.email,
+            email_number=number,
+            template_id=f"christmas_email_{number}",
+            contact_id=None,
+            scheduled_for=WHEN,
+            idempotency_key=f"key-{number}",
+        )
     )
 
 

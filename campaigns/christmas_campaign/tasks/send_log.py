@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from campaigns.christmas_campaign.sequence import CAMPAIGN, ScheduledEmail
 from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, Services
 from campaigns.idempotency import contact_ref, send_key
-from campaigns.models import SendRecord, SendStatus, SendUpdate
+from campaigns.models import NewSend, SendRecord, SendStatus, SendUpdate
 
 # Statuses meaning the email left: Resend events move a Sent row on to these.
 ALREADY_SENT = frozenset(
@@ -36,13 +36,16 @@ def open_send_row(
     scheduled_for: datetime,
 ) -> SendRecord:
     """The row of (email, email number), created as Scheduled if it does not exist yet."""
+    key = send_key(CAMPAIGN, email, email_number)
     return services.crm.find_or_create_send(
-        email=email,
-        email_number=email_number,
-        template_id=template_id,
-        contact_id=contact_id,
-        scheduled_for=scheduled_for,
-        idempotency_key=send_key(CAMPAIGN, email, email_number),
+        NewSend(
+            email=email,
+            email_number=email_number,
+            template_id=template_id,
+            contact_id=contact_id,
+            scheduled_for=scheduled_for,
+            idempotency_key=key,
+        )
     )
 
 
@@ -62,12 +65,14 @@ def schedule_send_rows(
         row = existing.get(step.email_number)
         if row is None:
             row = services.crm.create_send(
-                email=email,
-                email_number=step.email_number,
-                template_id=step.template_id,
-                contact_id=contact_id,
-                scheduled_for=step.due_at,
-                idempotency_key=send_key(CAMPAIGN, email, step.email_number),
+                NewSend(
+                    email=email,
+                    email_number=step.email_number,
+                    template_id=step.template_id,
+                    contact_id=contact_id,
+                    scheduled_for=step.due_at,
+                    idempotency_key=send_key(CAMPAIGN, email, step.email_number),
+                )
             )
         elif row.status not in ALREADY_SENT and (
             row.status != SendStatus.SCHEDULED or row.scheduled_for != step.due_at

@@ -25,6 +25,7 @@ from campaigns.conftest import NOTION_TOKEN, make_api
 from campaigns.errors import OrchestratorUnavailable
 from campaigns.models import (
     Contact,
+    NewSend,
     Segment,
     SendRecord,
     SendStatus,
@@ -205,12 +206,14 @@ def seed_contact(
 def seed_send(crm: NotionCRM, contact: Contact, number: int, resend_id: str) -> SendRecord:
     """A Sent send-log row of this contact carrying a Resend email id."""
     row = crm.find_or_create_send(
-        email=contact.email,
-        email_number=number,
-        template_id=f"christmas_email_{number}",
-        contact_id=contact.page_id,
-        scheduled_for=datetime.now(UTC),
-        idempotency_key=f"test/{number}",
+        NewSend(
+            email=contact.email,
+            email_number=number,
+            template_id=f"christmas_email_{number}",
+            contact_id=contact.page_id,
+            scheduled_for=datetime.now(UTC),
+            idempotency_key=f"test/{number}",
+        )
     )
     return crm.update_send(
         row.page_id,
