@@ -12,7 +12,7 @@ from typer.testing import CliRunner, Result
 
 from campaigns.christmas_campaign.seed_templates import seed_templates
 from campaigns.cli.main import app
-from campaigns.conftest import NOTION_TOKEN, RESEND_KEY
+from campaigns.conftest import standin_env
 from campaigns.notion_crm import NotionCRM
 from campaigns.standins.notion import NotionStandIn
 from campaigns.standins.resend import ResendStandIn
@@ -67,26 +67,9 @@ def unseeded_env(
     resend_standin: ResendStandIn,
 ) -> NotionCRM:
     """Every setting pointing at fresh stand-ins whose three databases exist but hold nothing."""
-    dbs = notion_crm.database_ids
-    env = {
-        "NOTION_TOKEN": NOTION_TOKEN,
-        "NOTION_CONTACTS_DB_ID": dbs["contacts"],
-        "NOTION_TEMPLATES_DB_ID": dbs["templates"],
-        "NOTION_SENDS_DB_ID": dbs["sends"],
-        "NOTION_API_URL": notion_standin.url,
-        "NOTION_REQUESTS_PER_SECOND": "0",
-        "RESEND_API_KEY": RESEND_KEY,
-        "RESEND_API_URL": resend_standin.url,
-        "EMAIL_FROM": "Systems Review <hello@review.example>",
-        "EMAIL_REPLY_TO": "hello@review.example",
-        "POSTAL_ADDRESS": "Systems Review Ltd, 1 Market Street, Springfield",
-        "PUBLIC_BASE_URL": "https://hooks.review.example",
-        "UNSUBSCRIBE_SECRET": "test-unsubscribe-secret-long-enough",
-        "BOOKING_URL": "https://cal.review.example/christmas",
+    env = standin_env(notion_crm, notion_standin.url, resend_standin.url) | {
         "SIGNUP_WEBHOOK_SECRET": "whsec_c2lnbnVwLXNlY3JldA==",
         "RESEND_WEBHOOK_SECRET": "whsec_cmVzZW5kLXNlY3JldA==",
-        "TESTING_MODE": "true",
-        "SEQUENCE_TIME_SCALE": "1",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
