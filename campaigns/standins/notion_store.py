@@ -74,25 +74,13 @@ class NotionStore:
     # --- lookups -----------------------------------------------------------------------------
 
     def database(self, raw_id: Any, path: str = "path.database_id") -> Obj:
-        object_id = normalize_id(raw_id, path)
-        found = self.databases.get(object_id)
-        if found is None:
-            raise not_found("database", object_id)
-        return found
+        return _lookup(self.databases, "database", raw_id, path)
 
     def data_source(self, raw_id: Any, path: str = "path.data_source_id") -> Obj:
-        object_id = normalize_id(raw_id, path)
-        found = self.data_sources.get(object_id)
-        if found is None:
-            raise not_found("data source", object_id)
-        return found
+        return _lookup(self.data_sources, "data source", raw_id, path)
 
     def page(self, raw_id: Any, path: str = "path.page_id") -> Obj:
-        object_id = normalize_id(raw_id, path)
-        found = self.pages.get(object_id)
-        if found is None:
-            raise not_found("page", object_id)
-        return found
+        return _lookup(self.pages, "page", raw_id, path)
 
     def _relation_target(self, raw_id: Any, path: str) -> str:
         """The database id of a relation's target data source (which must exist)."""
@@ -239,3 +227,12 @@ class NotionStore:
         """The page object; `only` limits the properties to these names or ids."""
         page = self.pages[page_id]
         return page_object(page, self.data_sources[page["data_source_id"]], only)
+
+
+def _lookup(table: dict[str, Obj], kind: str, raw_id: Any, path: str) -> Obj:
+    """The object with this id, or Notion's 404 `object_not_found` naming its kind."""
+    object_id = normalize_id(raw_id, path)
+    found = table.get(object_id)
+    if found is None:
+        raise not_found(kind, object_id)
+    return found
