@@ -1,4 +1,4 @@
-"""The FastAPI application: thin routes over the handler modules (CONTRACT §6).
+"""The FastAPI application: thin routes over the handler modules (docs/contract.md §6).
 
     uvicorn --factory campaigns.webhook_service.app:app_from_env --host 0.0.0.0 --port 8000
 
@@ -27,8 +27,16 @@ from campaigns.webhook_service.web import rejected_handler
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """The service for these settings; `SettingsError` names a missing or malformed setting."""
     services = services or Services.from_settings(settings)
-    # No /docs or /openapi.json: the public surface is exactly the routes below.
-    app = FastAPI(title="Campaign webhooks", docs_url=None, redoc_url=None, openapi_url=None)
+    # No /docs or /openapi.json: the public surface is exactly the routes below. No redirects
+    # either: Starlette would answer `/route/` with a 307 to an address built from the Host
+    # header; a path that is not a route is a 404.
+    app = FastAPI(
+        title="Campaign webhooks",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        redirect_slashes=False,
+    )
     app.add_exception_handler(WebhookRejected, rejected_handler)
 
     @app.post("/webhooks/signup", status_code=202)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from campaigns.errors import NotionError
 from campaigns.notion_crm import NotionCRM
@@ -41,7 +40,7 @@ def _notion_answers(crm: NotionCRM) -> bool:
 async def health(services: Services) -> JSONResponse:
     settings = services.settings
     notion_configured = _configured(settings, NOTION)
-    notion_ok = notion_configured and await run_in_threadpool(_notion_answers, services.crm)
+    notion_ok = notion_configured and await services.notion(_notion_answers, services.crm)
     resend_ok = _configured(settings, (*RESEND, "RESEND_WEBHOOK_SECRET"))
     prefect_ok = await services.flow_runs.reachable()
     report = {

@@ -10,8 +10,8 @@ Any failure to reach Prefect becomes `OrchestratorUnavailable`, which the route 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import httpx
@@ -21,11 +21,12 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES
 
 from campaigns.christmas_campaign.sequence import CAMPAIGN
-from campaigns.christmas_campaign.tasks.scheduling import (
+from campaigns.christmas_campaign.topology import (
     ORCHESTRATOR_DEPLOYMENT,
     ORCHESTRATOR_FLOW_NAME,
 )
 from campaigns.errors import DeploymentMissing, OrchestratorUnavailable
+from campaigns.webhook_service.concurrency import KeyedLocks
 
 ORCHESTRATOR = f"{ORCHESTRATOR_FLOW_NAME}/{ORCHESTRATOR_DEPLOYMENT}"
 CALL_TIMEOUT_SECONDS = 10.0  # webhook senders give up after 15 s or so; answer 503 before that
@@ -105,24 +106,3 @@ class PrefectFlowRuns:
                         return await client.api_healthcheck() is None
         except (httpx.HTTPError, TimeoutError, OSError):
             return False
-
-
-class KeyedLocks:
-    """One `asyncio.Lock` per key while anyone holds or waits for it; forgotten afterwards."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)

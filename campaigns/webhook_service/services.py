@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
+import anyio
 
 from campaigns.christmas_campaign.flows.cancel import cancel_contact_sequence
 from campaigns.errors import NotionError
 from campaigns.models import SequenceStatus
 from campaigns.notion_crm import NotionCRM
 from campaigns.settings import NOTION, WEBHOOKS, Settings
-from campaigns.webhook_service.dedup import MemorySeenIds, SeenIds
+from campaigns.webhook_service.concurrency import KeyedLocks, Lane, RequestBudget, lane_limiters
+from campaigns.webhook_service.dedup import ExpiringMap, MemorySeenIds, ReplayAnswers, SeenIds
 from campaigns.webhook_service.prefect_runs import FlowRuns, PrefectApi, PrefectFlowRuns
 from campaigns.webhook_service.signatures import StandardWebhookVerifier, decode_whsec
 from campaigns.webhook_service.web import unavailable
@@ -28,14 +30,32 @@ NOTION_OPTIONS: dict[str, Any] = {
     "timeout_seconds": 10.0,
 }
 
+# What one unsubscribe link may ask in a window: the mail client's one-click POST and a few
+# presses of the page's button; a contact already stopped costs nothing anyway.
+UNSUBSCRIBE_BUDGET = 5
+UNSUBSCRIBE_WINDOW_SECONDS = 60.0
+# A stop this process wrote or found is trusted this long without asking Notion again. Webhook
+# stops only ever strengthen a status and the orchestrator never re-enrolls such a contact, so
+# only a hand edit in Notion can make this memory stale, for at most this long.
+RECENT_STOP_SECONDS = 10 * 60
+RECENT_STOPS_KEPT = 10_000
+
 # Cancels the not-started runs and Scheduled log rows of a contact whose status is already set.
 CancelRuns = Callable[[str, SequenceStatus], int]
 T = TypeVar("T")
 
 
+def _unsubscribe_budget() -> RequestBudget:
+    return RequestBudget(UNSUBSCRIBE_BUDGET, UNSUBSCRIBE_WINDOW_SECONDS)
+
+
+def _recent_stops() -> ExpiringMap[SequenceStatus]:
+    return ExpiringMap(RECENT_STOP_SECONDS, RECENT_STOPS_KEPT)
+
+
 @dataclass
 class Services:
-    """The adapters, verifiers and replay stores of one service process."""
+    """The adapters, verifiers, replay stores and shared limits of one service process."""
 
     settings: Settings
     crm: NotionCRM
@@ -43,8 +63,14 @@ class Services:
     cancel_runs: CancelRuns
     signup_verifier: StandardWebhookVerifier
     resend_verifier: StandardWebhookVerifier
-    signup_ids: SeenIds = field(default_factory=MemorySeenIds)
+    # The orchestrator run id answered to each signup `webhook-id`.
+    signup_answers: ReplayAnswers[str] = field(default_factory=ReplayAnswers)
     resend_ids: SeenIds = field(default_factory=MemorySeenIds)
+    # The stop status each contact (by `contact_ref`) was last seen or set to by this process.
+    recent_stops: ExpiringMap[SequenceStatus] = field(default_factory=_recent_stops)
+    contact_locks: KeyedLocks = field(default_factory=KeyedLocks)
+    unsubscribe_budget: RequestBudget = field(default_factory=_unsubscribe_budget)
+    lanes: dict[Lane, anyio.CapacityLimiter] = field(default_factory=lane_limiters)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> Services:
@@ -61,7 +87,12 @@ class Services:
             **overrides,
         }
         if "crm" not in parts:
-            parts["crm"] = NotionCRM.from_settings(settings, **NOTION_OPTIONS)
+            # Its own small share of the Notion budget; the flow runs share the rest.
+            parts["crm"] = NotionCRM.from_settings(
+                settings,
+                requests_per_second=settings.notion_webhook_rate,
+                **NOTION_OPTIONS,
+            )
         if "flow_runs" not in parts:
             parts["flow_runs"] = PrefectFlowRuns(str(settings.prefect_api_url))
         if "cancel_runs" not in parts:
@@ -76,10 +107,10 @@ class Services:
     def unsubscribe_secret(self) -> str:
         return self.settings.secret("UNSUBSCRIBE_SECRET")
 
-    async def notion(self, call: Callable[..., T], *args: Any) -> T:
-        """Run a blocking Notion call in a worker thread; a Notion failure becomes a 503."""
+    async def notion(self, call: Callable[..., T], *args: Any, lane: Lane = Lane.WEBHOOKS) -> T:
+        """Run a blocking Notion call in a worker thread of `lane`; a Notion failure is a 503."""
         try:
-            return await run_in_threadpool(call, *args)
+            return await anyio.to_thread.run_sync(partial(call, *args), limiter=self.lanes[lane])
         except NotionError as exc:
             raise unavailable(
                 f"Notion is unavailable ({type(exc).__name__}); retry later."

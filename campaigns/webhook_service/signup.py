@@ -1,8 +1,15 @@
 """`POST /webhooks/signup`: a signed signup from the website becomes one orchestrator run.
 
-Order: size, signature and freshness (401), replayed `webhook-id` (401), the signup model (422
-naming each bad field), then the Prefect API (202 with the run id, or 503 with `Retry-After`).
-The `webhook-id` is remembered only after the 202, so a delivery that got a 503 can be retried.
+Order: size, signature and freshness (401), then the delivery's `webhook-id`: a replay (a retry
+whose first 202 was lost) or a copy arriving while the first is still in flight gets the first
+delivery's answer, 202 with the same run id, and starts nothing (see `dedup.ReplayAnswers`).
+A new id: the signup model (422 naming each bad field), then the Prefect API (202 with the run
+id, or 503 with `Retry-After`). Only a 202 is remembered, so a delivery that got a 503 can be
+retried with the same id and does the work again.
+
+The website sends JSON, so the body is validated in strict mode: a number in a string or a
+boolean where an integer belongs is a 422, not a guess. `Signup` itself stays lax for its other
+callers (the Prefect UI form and the CLI hand it parsed parameters).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from campaigns.christmas_campaign.sequence import CAMPAIGN
-from campaigns.errors import DeploymentMissing, OrchestratorUnavailable, WebhookSignatureError
+from campaigns.errors import DeploymentMissing, OrchestratorUnavailable
 from campaigns.idempotency import contact_ref
 from campaigns.models import Signup
 from campaigns.webhook_service.services import Services
@@ -42,9 +49,9 @@ def _canonical(value: Any) -> Any:
 
 
 def parse_signup(body: bytes) -> Signup:
-    """The validated signup; a 422 whose detail names every bad field."""
+    """The validated signup, JSON types taken strictly; a 422 whose detail names every bad field."""
     try:
-        return Signup.model_validate_json(body)
+        return Signup.model_validate_json(body, strict=True)
     except ValidationError as exc:
         raise invalid_body("signup", exc, status=422) from None
 
@@ -52,20 +59,28 @@ def parse_signup(body: bytes) -> Signup:
 async def handle_signup(services: Services, request: Request) -> JSONResponse:
     body = await read_body(request, SMALL_BODY_LIMIT)
     message_id = services.signup_verifier.verify(request.headers, body)
-    if services.signup_ids.seen(message_id):
-        raise WebhookSignatureError("This webhook-id was already delivered; replays are refused.")
+    run_id, replayed = await services.signup_answers.once(
+        message_id, lambda: _start(services, message_id, body)
+    )
+    if replayed:
+        log.info("Signup webhook %s was delivered again: orchestrator run %s.", message_id, run_id)
+    return JSONResponse({"flow_run_id": run_id}, status_code=202)
+
+
+async def _start(services: Services, message_id: str, body: bytes) -> str:
+    """The orchestrator run of a new delivery's signup."""
     signup = parse_signup(body)
-    key = signup_key(signup)
     try:
-        run_id = await services.flow_runs.start_orchestrator(signup.model_dump(mode="json"), key)
+        run_id = await services.flow_runs.start_orchestrator(
+            signup.model_dump(mode="json"), signup_key(signup)
+        )
     except (OrchestratorUnavailable, DeploymentMissing) as exc:
         log.warning("Signup webhook %s not accepted: %s", message_id, exc)
         raise unavailable("The orchestrator cannot be reached; retry later.") from exc
-    services.signup_ids.remember(message_id)
     log.info(
         "Signup webhook %s for contact %s: orchestrator run %s.",
         message_id,
         contact_ref(signup.email),
         run_id,
     )
-    return JSONResponse({"flow_run_id": run_id}, status_code=202)
+    return run_id

@@ -7,7 +7,14 @@ Notion's three per second) runs after the answer, as a background task; if Prefe
 fails there, it is logged and the runs still skip when they start.
 
 A status is never replaced by a weaker one: a person who unsubscribed and then books a call stays
-Unsubscribed (consent withdrawn outlives a conversion), a complaint outranks everything.
+Unsubscribed (consent withdrawn outlives a conversion), a complaint outranks everything. Notion
+offers no conditional write, so precedence is kept in two steps:
+- in this process, the stops of one contact take turns (a lock per contact), so each reads what
+  the one before it wrote;
+- after writing, the contact is read again, and a weaker status that another process wrote
+  meanwhile is replaced by ours once more.
+A stop this process wrote or found is remembered for a while (`Services.recent_stops`), so a
+repeated unsubscribe or a late booking of a stopped contact costs no Notion call at all.
 """
 
 from __future__ import annotations
@@ -18,28 +25,72 @@ from fastapi import BackgroundTasks
 
 from campaigns.idempotency import contact_ref
 from campaigns.models import SequenceStatus, outranks
+from campaigns.webhook_service.concurrency import Lane
 from campaigns.webhook_service.services import CancelRuns, Services
 
 log = logging.getLogger("campaigns.webhooks")
 
 
 async def stop_sequence(
-    services: Services, email: str, status: SequenceStatus, background: BackgroundTasks
+    services: Services,
+    email: str,
+    status: SequenceStatus,
+    background: BackgroundTasks,
+    lane: Lane = Lane.WEBHOOKS,
 ) -> bool:
     """Set the contact's status and schedule the cancel; False when nothing had to change."""
     ref = contact_ref(email)
-    contact = await services.notion(services.crm.find_contact, email)
-    if contact is None:
-        log.info("No contact %s in Notion; nothing to stop for %s.", ref, status.value)
+    if _already(services, ref, status):
         return False
-    current = contact.sequence_status
-    if outranks(current, status):
-        log.info("Contact %s is already %s; %s changes nothing.", ref, _name(current), status.value)
-        return False
-    await services.notion(services.crm.set_contact_status, contact.page_id, status)
-    log.info("Contact %s is now %s (was %s).", ref, status.value, _name(current))
+    async with services.contact_locks.hold(ref):
+        if _already(services, ref, status):  # the stop this one waited for did it
+            return False
+        contact = await services.notion(services.crm.find_contact, email, lane=lane)
+        if contact is None:
+            log.info("No contact %s in Notion; nothing to stop for %s.", ref, status.value)
+            return False
+        current = contact.sequence_status
+        if current is not None and outranks(current, status):
+            services.recent_stops.put(ref, current)
+            _unchanged(ref, current, status)
+            return False
+        await services.notion(services.crm.set_contact_status, contact.page_id, status, lane=lane)
+        log.info("Contact %s is now %s (was %s).", ref, status.value, _name(current))
+        services.recent_stops.put(ref, await _hold(services, email, contact.page_id, status, lane))
     background.add_task(cancel_rest, services.cancel_runs, email, status)
     return True
+
+
+def _already(services: Services, ref: str, status: SequenceStatus) -> bool:
+    """True when this process knows the contact already says "stop" at least as strongly."""
+    known = services.recent_stops.get(ref)
+    if known is None or not outranks(known, status):
+        return False
+    _unchanged(ref, known, status)
+    return True
+
+
+def _unchanged(ref: str, current: SequenceStatus, status: SequenceStatus) -> None:
+    log.info("Contact %s is already %s; %s changes nothing.", ref, current.value, status.value)
+
+
+async def _hold(
+    services: Services, email: str, page_id: str, status: SequenceStatus, lane: Lane
+) -> SequenceStatus:
+    """Read the status back once written; put ours back if another writer's weaker one won."""
+    contact = await services.notion(services.crm.find_contact, email, lane=lane)
+    current = contact.sequence_status if contact else None
+    if contact is None or (current is not None and outranks(current, status)):
+        return current or status  # ours, a stronger one, or a contact deleted meanwhile
+    log.warning(
+        "Contact %s became %s right after it was set to %s (another writer); setting %s again.",
+        contact_ref(email),
+        _name(current),
+        status.value,
+        status.value,
+    )
+    await services.notion(services.crm.set_contact_status, page_id, status, lane=lane)
+    return status
 
 
 def cancel_rest(cancel_runs: CancelRuns, email: str, status: SequenceStatus) -> None:

@@ -5,6 +5,11 @@ GET only shows a page with a button and changes nothing, because mail scanners o
 Unsubscribed and answers 200 whether or not the address is on the list, so the answer reveals
 nothing; it is idempotent. A forged or altered token gets a 400 and changes nothing. The body of
 the POST is not inspected: the signed token is the authority, whatever the client sent with it.
+
+A link is public and may be POSTed by anyone who has it, as often as they like, so each link
+(there is one per address) has a request budget, beyond which the answer is 429 with
+`Retry-After`, and its Notion calls run in the unsubscribe lane (see `concurrency`), never in
+the threads the signed webhooks use.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from campaigns.errors import InvalidUnsubscribeToken, WebhookRejected
 from campaigns.idempotency import contact_ref
 from campaigns.models import SequenceStatus
 from campaigns.unsubscribe import read_token
+from campaigns.webhook_service.concurrency import Lane
 from campaigns.webhook_service.services import Services
 from campaigns.webhook_service.stopping import stop_sequence
 from campaigns.webhook_service.web import read_body, wants_html
@@ -63,14 +69,26 @@ def _email_of(services: Services, request: Request) -> str:
         raise WebhookRejected(str(exc), status=400) from None
 
 
+def _spend_budget(services: Services, email: str) -> None:
+    """Count this request against the link's budget; 429 with `Retry-After` beyond it."""
+    wait = services.unsubscribe_budget.take(contact_ref(email))
+    if wait:
+        raise WebhookRejected(
+            f"This link was used too often just now; try again in {wait} seconds.",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+
+
 def _refusal(request: Request, exc: WebhookRejected) -> Response:
     """A person in a browser gets a page; a mail client or a script gets the JSON error."""
     if not wants_html(request):
         return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=exc.headers)
-    title = "Please try again" if exc.status >= 500 else "This link does not work"
+    later = exc.status >= 500 or exc.status == 429  # nothing wrong with the link: try again
+    title = "Please try again" if later else "This link does not work"
     advice = (
         "We could not record your request just now. Please try again in a minute."
-        if exc.status >= 500
+        if later
         else "Use the unsubscribe link of the most recent email, or reply to that email and "
         "ask to be removed."
     )
@@ -103,7 +121,10 @@ async def unsubscribe(
     try:
         await read_body(request, POST_BODY_LIMIT)
         email = _email_of(services, request)
-        changed = await stop_sequence(services, email, SequenceStatus.UNSUBSCRIBED, background)
+        _spend_budget(services, email)
+        changed = await stop_sequence(
+            services, email, SequenceStatus.UNSUBSCRIBED, background, lane=Lane.UNSUBSCRIBE
+        )
     except WebhookRejected as exc:
         return _refusal(request, exc)
     log.info("Unsubscribe for contact %s handled (changed: %s).", contact_ref(email), changed)

@@ -6,14 +6,18 @@ Every refusal is a `WebhookRejected` carrying its status; one handler turns it i
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from starlette.requests import ClientDisconnect
 
 from campaigns.errors import WebhookRejected
+
+log = logging.getLogger("campaigns.webhooks")
 
 RETRY_AFTER_SECONDS = 30
 # A signup is under a kilobyte; Resend and Cal.com events a few (Cal.com's carry the booking).
@@ -45,17 +49,32 @@ def _one_line(text: str, limit: int) -> str:
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refused with 413 as soon as it is known to exceed `limit` bytes."""
+    """The raw body, refused with 413 as soon as it is known to exceed `limit` bytes.
+
+    A client that goes away before its body is complete is an everyday event, not a failure of
+    the service: one line is logged and the request ends with an answer nobody reads.
+    """
     declared = request.headers.get("content-length", "")
     if _LENGTH.fullmatch(declared) and int(declared) > limit:
         raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        log.info(
+            "A client disconnected after %d bytes of its %s %s body; nothing was done.",
+            size,
+            request.method,
+            request.url.path,
+        )
+        raise WebhookRejected(
+            "The client disconnected before the body was complete.", status=400
+        ) from None
     return b"".join(chunks)
 
 

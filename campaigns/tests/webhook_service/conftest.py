@@ -1,24 +1,30 @@
 """Fixtures of the webhook-service tests: the app on the Notion stand-in, fake Prefect, signers.
 
-The signers are written here from the specifications (Standard Webhooks / Svix, Cal.com), not
-imported from the service, so a test signature is an independent check of the verifier.
+Standard Webhooks / Svix requests are signed with the `standardwebhooks` package and Cal.com's
+from its documentation, never with the service's code, so a test signature is an independent
+check of the verifier.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from standardwebhooks.webhooks import Webhook, hmac_data
 
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.conftest import NOTION_TOKEN, make_api
@@ -58,13 +64,21 @@ def sign_standard(
 ) -> dict[str, str]:
     """Headers of a Standard Webhooks (prefix `webhook`) or Svix (prefix `svix`) delivery."""
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    digest = hmac.new(key, f"{msg_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
+    stamp = int(time.time()) if timestamp is None else timestamp
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        # The package signs text; bytes that are not UTF-8 (hostile bodies) get the same HMAC
+        # over the raw bytes, through the package's own helper.
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        digest = hmac_data(key, f"{msg_id}.{stamp}.".encode() + body)
+        signature = f"v1,{base64.b64encode(digest).decode()}"
+    else:
+        signature = Webhook(secret).sign(msg_id, datetime.fromtimestamp(stamp, UTC), text)
     return {
         f"{prefix}-id": msg_id,
-        f"{prefix}-timestamp": stamp,
-        f"{prefix}-signature": f"v1,{base64.b64encode(digest).decode()}",
+        f"{prefix}-timestamp": str(stamp),
+        f"{prefix}-signature": signature,
         "content-type": "application/json",
     }
 
@@ -78,20 +92,44 @@ def as_json(value: Any) -> bytes:
     return json.dumps(value).encode()
 
 
+def resend_event(kind: str, email: str, email_id: str, **data: Any) -> bytes:
+    """The JSON body of a Resend event of this type about one email to `email`."""
+    payload = {"email_id": email_id, "to": [email], "from": "x <hello@review.example>"}
+    return as_json({"type": kind, "created_at": "2026-12-01T10:00:00Z", "data": payload | data})
+
+
+@asynccontextmanager
+async def asgi_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client calling the app in this event loop, so a test can send requests concurrently."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        yield client
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait (without blocking the event loop) until `condition()` holds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
 def unsubscribe_token(email: str) -> str:
     return make_token(email, UNSUBSCRIBE_SECRET)
 
 
 @dataclass
 class FakeFlowRuns:
-    """Prefect as the routes see it: one run per idempotency key, or down, recording every call."""
+    """Prefect as the routes see it: one run per idempotency key, or down, recording every call;
+    `delay` makes each creation take that long, as a busy server does."""
 
     down: bool = False
+    delay: float = 0.0
     calls: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     runs: dict[str, str] = field(default_factory=dict)
 
     async def start_orchestrator(self, parameters: dict[str, Any], idempotency_key: str) -> str:
         self.calls.append((parameters, idempotency_key))
+        await asyncio.sleep(self.delay)
         if self.down:
             raise OrchestratorUnavailable("fake Prefect is down")
         return self.runs.setdefault(idempotency_key, str(uuid.uuid4()))
@@ -162,26 +200,31 @@ class Service:
 
 def build_service(
     notion: NotionStandIn,
-    crm: NotionCRM,
+    databases: NotionCRM,
     settings: dict[str, Any] | None = None,
     **services: Any,
 ) -> Service:
-    """The app on the stand-in, with fakes for Prefect unless `services` says otherwise."""
-    fast_crm = NotionCRM(make_api(notion.url, max_attempts=2), **_db_args(crm.database_ids))
-    flow_runs = FakeFlowRuns()
-    cancel = RecordingCancel()
-    parts: dict[str, Any] = {"crm": fast_crm, "flow_runs": flow_runs, "cancel_runs": cancel}
-    built = service_settings(notion, crm, **(settings or {}))
-    app = create_app(built, Services.from_settings(built, **(parts | services)))
-    return Service(TestClient(app), notion, fast_crm, flow_runs, cancel)
+    """The app on the stand-in and the databases of `databases`, with fakes for Prefect unless
+    `services` says otherwise (`crm=` too: a throttled client, say)."""
+    parts: dict[str, Any] = {
+        "crm": service_crm(notion, databases),
+        "flow_runs": FakeFlowRuns(),
+        "cancel_runs": RecordingCancel(),
+    } | services
+    built = service_settings(notion, databases, **(settings or {}))
+    app = create_app(built, Services.from_settings(built, **parts))
+    return Service(TestClient(app), notion, parts["crm"], parts["flow_runs"], parts["cancel_runs"])
 
 
-def _db_args(ids: dict[str, str]) -> dict[str, str]:
-    return {
-        "contacts_db": ids["contacts"],
-        "templates_db": ids["templates"],
-        "sends_db": ids["sends"],
-    }
+def service_crm(notion: NotionStandIn, crm: NotionCRM, **api_options: Any) -> NotionCRM:
+    """A CRM of its own for the service (it fails fast; `api_options` may add a throttle)."""
+    ids = crm.database_ids
+    return NotionCRM(
+        make_api(notion.url, **({"max_attempts": 2} | api_options)),
+        contacts_db=ids["contacts"],
+        templates_db=ids["templates"],
+        sends_db=ids["sends"],
+    )
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.christmas_campaign.sequence import CAMPAIGN
-from campaigns.christmas_campaign.tasks.scheduling import ORCHESTRATOR_FLOW_NAME, contact_tag
+from campaigns.christmas_campaign.topology import ORCHESTRATOR_FLOW_NAME, contact_tag
 from campaigns.local_stack import LocalStack, free_port
 from campaigns.models import Segment, SendStatus, SequenceStatus, Signup
 from campaigns.tests.webhook_service.conftest import (

@@ -1,4 +1,5 @@
-"""`GET /healthz` and the small parts of the service: replay store, keyed locks, the factory."""
+"""`GET /healthz` and the small parts of the service: the memories, keyed locks, request budgets,
+the factory."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from campaigns.standins.notion import NotionStandIn
 from campaigns.tests.webhook_service.conftest import Service, build_service
 from campaigns.webhook_service import app as app_module
 from campaigns.webhook_service.app import app_from_env
-from campaigns.webhook_service.dedup import MemorySeenIds
-from campaigns.webhook_service.prefect_runs import KeyedLocks
+from campaigns.webhook_service.concurrency import KeyedLocks, RequestBudget
+from campaigns.webhook_service.dedup import ExpiringMap, MemorySeenIds
 
 
 def test_healthz_is_200_when_everything_answers(service: Service) -> None:
@@ -62,6 +63,29 @@ def test_seen_ids_expire_after_their_ttl() -> None:
     now[0] += 301
     assert not ids.seen("a") and ids.seen("b")
     assert len(ids) == 1
+
+
+def test_an_expiring_map_keeps_the_newest_entries_up_to_its_size() -> None:
+    """Beyond its size the entries put longest ago are dropped; putting again refreshes one."""
+    kept: ExpiringMap[int] = ExpiringMap(ttl_seconds=600, max_size=2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    kept.put("a", 3)
+    kept.put("c", 4)
+    assert (kept.get("a"), kept.get("b"), kept.get("c")) == (3, None, 4)
+    assert len(kept) == 2
+
+
+def test_a_request_budget_refuses_until_the_window_slides() -> None:
+    """Three requests a minute per key: the fourth waits for the first to leave the window."""
+    now = [1000.0]
+    budget = RequestBudget(requests=3, window_seconds=60, clock=lambda: now[0])
+    waits = []
+    for step in (0, 10, 10, 10, 15.5, 15):  # seconds before each request
+        now[0] += step
+        waits.append(budget.take("link"))
+    assert waits == [0, 0, 0, 30, 15, 0]
+    assert budget.take("another link") == 0
 
 
 def test_keyed_locks_serialise_one_key_and_are_forgotten() -> None:

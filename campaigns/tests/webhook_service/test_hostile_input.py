@@ -70,8 +70,9 @@ HOSTILE_TEXT = [
     "v1,AAAA v1,",
     "whsec_",
 ]
-# Values no required integer field of the signup accepts: a signup carrying one is invalid.
-NOT_AN_INT: list[Any] = [-1, 10**30, 1.5, "x", None, [], {}, "1e999"]
+# Values no required integer field of the signup accepts: a signup carrying one is invalid
+# (at the webhook a number in a string and a boolean are not integers either).
+NOT_AN_INT: list[Any] = [-1, 10**30, 1.5, "x", None, [], {}, "1e999", "2", True]
 INT_FIELDS = [
     "assessment_score",
     "red_systems",

@@ -14,6 +14,7 @@ from campaigns.tests.webhook_service.conftest import (
     SIGNUP_SECRET,
     Service,
     as_json,
+    resend_event,
     sign_standard,
 )
 
@@ -22,8 +23,7 @@ RESEND_ID = "4ef9a417-02e9-4d39-ad75-9611e0fcc33c"
 
 
 def _event(kind: str, email_id: str = RESEND_ID, **data: Any) -> bytes:
-    payload = {"email_id": email_id, "to": [EMAIL], "from": "x <hello@review.example>"}
-    return as_json({"type": kind, "created_at": "2026-12-01T10:00:00Z", "data": payload | data})
+    return resend_event(kind, EMAIL, email_id, **data)
 
 
 def _post(

@@ -1,4 +1,5 @@
-"""`POST /webhooks/signup`: signature, freshness, replay, validation, Prefect up and down."""
+"""`POST /webhooks/signup`: signature, freshness, replays and copies, strict validation, Prefect
+up and down."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from campaigns.tests.webhook_service.conftest import (
     SIGNUP_SECRET,
     Service,
     as_json,
+    asgi_client,
     build_service,
     service_settings,
     sign_standard,
@@ -88,17 +90,35 @@ def test_a_timestamp_within_five_minutes_is_accepted(service: Service) -> None:
     assert _post(service, timestamp=int(time.time()) - 240).status_code == 202
 
 
-def test_a_replayed_webhook_id_is_401(service: Service) -> None:
-    """Once a webhook-id was accepted, the same signed delivery again is refused."""
-    assert _post(service, msg_id="msg_once").status_code == 202
+def test_a_replayed_webhook_id_gets_the_same_run(service: Service) -> None:
+    """A retried delivery whose 202 was lost gets 202 with the same run id, and starts nothing."""
+    first = _post(service, msg_id="msg_once")
     replay = _post(service, msg_id="msg_once")
-    assert replay.status_code == 401
-    assert "already delivered" in replay.json()["detail"]
+    assert first.status_code == replay.status_code == 202
+    assert replay.json() == first.json()
+    assert len(service.flow_runs.calls) == 1
+
+
+def test_ten_concurrent_copies_of_one_delivery_start_one_run(service: Service) -> None:
+    """Ten copies of one signed request in flight together: one run creation, ten equal 202s."""
+    service.flow_runs.delay = 0.2  # the copies arrive while the first is still in flight
+    headers = sign_standard(SIGNUP_SECRET, BODY)
+
+    async def deliver_all() -> list[httpx.Response]:
+        async with asgi_client(service.client.app) as client:
+            return await asyncio.gather(
+                *(client.post("/webhooks/signup", content=BODY, headers=headers) for _ in range(10))
+            )
+
+    responses = asyncio.run(asyncio.wait_for(deliver_all(), timeout=30))
+    assert [r.status_code for r in responses] == [202] * 10
+    assert len({r.json()["flow_run_id"] for r in responses}) == 1
     assert len(service.flow_runs.calls) == 1
 
 
 def test_prefect_down_is_503_and_the_same_delivery_succeeds_later(service: Service) -> None:
-    """While Prefect is down the answer is 503 with Retry-After; a retry with the same id works."""
+    """While Prefect is down the answer is 503 with Retry-After; a retry with the same id does
+    the work again and is accepted."""
     service.flow_runs.down = True
     refused = _post(service, msg_id="msg_retry")
     assert refused.status_code == 503
@@ -106,6 +126,7 @@ def test_prefect_down_is_503_and_the_same_delivery_succeeds_later(service: Servi
     service.flow_runs.down = False
     accepted = _post(service, msg_id="msg_retry")
     assert accepted.status_code == 202
+    assert len(service.flow_runs.calls) == 2
 
 
 def test_an_unreachable_prefect_api_is_503_quickly(
@@ -148,6 +169,32 @@ def test_colours_that_do_not_add_up_are_422(service: Service) -> None:
     assert "add up to 8" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    ("changes", "name"),
+    [
+        ({"red_systems": "2", "orange_systems": 1}, "red_systems"),
+        ({"assessment_score": True}, "assessment_score"),
+        ({"green_systems": "2"}, "green_systems"),
+        ({"gps_score": "58"}, "gps_score"),
+        ({"money_score": False}, "money_score"),
+    ],
+)
+def test_a_string_or_boolean_for_an_integer_is_422(
+    service: Service, changes: dict[str, object], name: str
+) -> None:
+    """At the webhook an integer field takes only a JSON integer: the 422 names the field."""
+    response = _post(service, as_json(SIGNUP.model_dump(mode="json") | changes))
+    assert response.status_code == 422
+    assert f"{name}: Input should be a valid integer" in response.json()["detail"]
+    assert service.flow_runs.calls == []
+
+
+def test_the_signup_model_stays_lax_for_parsed_parameters() -> None:
+    """Other callers (the Prefect UI form, the CLI) still get the model's usual coercion."""
+    loose = SIGNUP.model_dump(mode="json") | {"red_systems": "1", "assessment_score": "61"}
+    assert Signup.model_validate(loose) == SIGNUP
+
+
 def test_an_oversized_body_is_413(service: Service) -> None:
     """A body over 64 KiB is refused before it is verified or parsed."""
     assert _post(service, b"x" * (65 * 1024)).status_code == 413
@@ -168,8 +215,7 @@ def test_ten_concurrent_deliveries_answer_with_one_run(service: Service) -> None
     """Ten simultaneous deliveries of one signup all get 202 with the same flow run id."""
 
     async def deliver_all() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=service.client.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        async with asgi_client(service.client.app) as client:
             return await asyncio.gather(
                 *(
                     client.post(
