@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -10,11 +13,12 @@ from prefect.testing.utilities import prefect_test_harness
 from pydantic import SecretStr
 
 from campaigns.christmas_campaign.sequence import EMAIL_COUNT
-from campaigns.christmas_campaign.tasks.scheduling import step_deployment
+from campaigns.christmas_campaign.topology import step_deployment
 from campaigns.mailer import ResendMailer
 from campaigns.notion_api import NotionApi
 from campaigns.notion_crm import NotionCRM
 from campaigns.notion_schema import create_databases
+from campaigns.postgres_cluster import PostgresCluster, PostgresNotInstalled, find_bindir
 from campaigns.standins.notion import NotionStandIn
 from campaigns.standins.resend import ResendStandIn
 
@@ -123,3 +127,20 @@ def send_deployments(prefect_server: None) -> list[str]:
         deployment.apply()  # type: ignore[union-attr]  # sync here: no event loop is running
         names.append(step_deployment(number))
     return names
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a throwaway PostgreSQL cluster's `prefect` database, one cluster per session."""
+    try:
+        bindir = find_bindir()
+    except PostgresNotInstalled as error:
+        if "CI" in os.environ:
+            pytest.fail(str(error), pytrace=False)
+        pytest.skip(str(error))
+    # Not under pytest's temp folder: as root that folder is closed to the postgres user.
+    with (
+        tempfile.TemporaryDirectory(prefix="campaign-postgres-") as folder,
+        PostgresCluster(Path(folder), bindir) as cluster,
+    ):
+        yield cluster.url

@@ -1,9 +1,10 @@
-"""A complete local installation on one machine: stand-ins, a Prefect server, deployments, a worker.
+"""A complete local installation on one machine: stand-ins, a Prefect server, deployments, workers.
 
 Used by the end-to-end tests, the benchmarks and the no-account demo. Everything lives under one
-state folder (Prefect's SQLite database, the stand-ins' data, logs), so a run is isolated from
-the user's own Prefect profile, and processes are started in their own process groups so they
-stop on SIGTERM (a worker started from a non-interactive shell otherwise ignores it).
+state folder (Prefect's SQLite database unless `database_url` names another, the stand-ins' data,
+logs), so a run is isolated from the user's own Prefect profile, and processes are started in
+their own process groups so they stop on SIGTERM (a worker started from a non-interactive shell
+otherwise ignores it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import IO
 import httpx
 
 from campaigns.christmas_campaign.seed_templates import seed_templates
+from campaigns.christmas_campaign.topology import WORK_POOL, WORKER_PROCESS_LIMIT
 from campaigns.errors import CampaignError
 from campaigns.notion_api import NotionApi
 from campaigns.notion_crm import NotionCRM
@@ -36,6 +38,7 @@ DEPLOY_SCRIPT = REPO_ROOT / "campaigns" / "christmas_campaign" / "deployments" /
 NOTION_TOKEN = "ntn_local_sandbox"
 RESEND_KEY = "re_local_sandbox"
 PARENT_PAGE = "00000000-0000-4000-8000-0000000000aa"
+FIRST_WORKER = "worker"  # the key of the first worker in `processes` and `log_path`
 
 
 def free_port() -> int:
@@ -52,7 +55,10 @@ class LocalStack:
     time_scale: float = 45.0
     testing_mode: bool = True
     ui: bool = False
-    worker_limit: int = 6
+    worker_limit: int = WORKER_PROCESS_LIMIT  # per worker process
+    workers: int = 1  # worker processes on the pool, named worker-1, worker-2, ...
+    database_url: str | None = None  # the Prefect server's database; None: SQLite in state_dir
+    notion_rate: float | None = None  # requests/s of the Notion stand-in and of the campaign
     public_base_url: str = "https://hooks.review.example"
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -80,15 +86,18 @@ class LocalStack:
         self.notion.start()
         self.resend.start()
         self._prepare_notion()
+        if self.notion_rate is not None:  # after the setup, which is not what is measured
+            self.notion.set_rate_limit(self.notion_rate)
         self._start_server()
         self.deploy()
         if worker:
-            self.start_worker()
+            for index in range(1, self.workers + 1):
+                self.start_worker(index)
 
     def stop(self) -> None:
         # Workers before the server: a worker whose server is gone retries for a long time.
         for name in sorted(self.processes, key=lambda n: n == "server"):
-            _terminate(self.processes[name])
+            _terminate(self.processes[name])  # returns at once for an already stopped alias
         self.processes.clear()
         for log in self._logs:
             log.close()
@@ -130,6 +139,8 @@ class LocalStack:
                 "CAMPAIGN_ENV_FILE": "none",  # the checkout's own .env must not leak in
             }
         )
+        if self.notion_rate is not None:
+            env["NOTION_REQUESTS_PER_SECOND"] = str(self.notion_rate)
         env.update(self.extra_env)
         return env
 
@@ -160,7 +171,10 @@ class LocalStack:
     def _start_server(self) -> None:
         args = ["server", "start", "--host", "127.0.0.1", "--port", str(self.prefect_port)]
         args += ["--analytics-off", "--ui" if self.ui else "--no-ui"]
-        self.spawn("server", [_prefect(), *args])
+        database: dict[str, str] = {}
+        if self.database_url is not None:
+            database["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = self.database_url
+        self.spawn("server", [_prefect(), *args], extra_env=database)
         self._wait_healthy(timeout=180)
 
     def deploy(self) -> str:
@@ -177,17 +191,26 @@ class LocalStack:
             raise CampaignError(f"deploy_all.py failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
-    def start_worker(self) -> None:
-        pool = ["worker", "start", "--pool", "christmas-pool", "--limit", str(self.worker_limit)]
-        self.spawn("worker", [_prefect(), *pool])
+    def start_worker(self, index: int = 1) -> subprocess.Popen[bytes]:
+        """Start worker `worker-<index>` on the pool, stopping that worker first if it runs."""
+        name = f"worker-{index}"
+        if name in self.processes:
+            _terminate(self.processes[name])
+        command = ["worker", "start", "--pool", WORK_POOL, "--limit", str(self.worker_limit)]
+        process = self.spawn(name, [_prefect(), *command, "--name", name])
+        if index == 1:
+            self.processes[FIRST_WORKER] = process
+        return process
 
-    def spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, command: list[str], extra_env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start a process of the stack (own process group, log in `logs/<name>.log`)."""
-        log = (self.state_dir / "logs" / f"{name}.log").open("ab")
+        log = self.log_path(name).open("ab")
         self._logs.append(log)
         self.processes[name] = subprocess.Popen(  # noqa: S603
             command,
-            env=self.env(),
+            env=self.env() | (extra_env or {}),
             cwd=REPO_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -209,6 +232,9 @@ class LocalStack:
         raise CampaignError(f"Prefect server not healthy after {timeout:.0f} s.")
 
     def log_path(self, name: str) -> Path:
+        """The log file of process `name` ("worker" is the first worker, `worker-1`)."""
+        if name == FIRST_WORKER:
+            name = "worker-1"
         return self.state_dir / "logs" / f"{name}.log"
 
 
