@@ -215,7 +215,7 @@ class SendRecord(BaseModel):
 
 
 class NewSend(BaseModel):
-    """What a new send-log row is created with (status Scheduled)."""
+    """What identifies a send-log row when it is created (its status comes from a `SendUpdate`)."""
 
     model_config = ConfigDict(frozen=True)
 

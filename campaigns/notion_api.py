@@ -1,11 +1,16 @@
-"""The one place that talks to Notion: throttling, retries and error translation around the SDK.
+"""The one place that talks to Notion: pacing, retries and error translation around the SDK.
 
 notion-client 3.1 retries 429 by itself but not 529 `service_overload`, and 5xx only on GET,
 though a data-source query is a POST that only reads. So the SDK's retries are switched off and
-one policy lives here: rate limits are retried for every call, honouring `Retry-After`; 5xx and
-timeouts are retried for every call that is safe to repeat (reads and PATCH updates), never for
-`pages.create`, which could leave a duplicate row. Callers make creation idempotent themselves
-(find, then create), so a failed create is retried one level up by re-running find-or-create.
+one policy lives here, run by `stamina`: rate limits are retried for every call, waiting what
+`Retry-After` asks; 5xx and timeouts are retried for every call that is safe to repeat (reads
+and PATCH updates), never for `pages.create`, which could leave a duplicate row. Callers make
+creation idempotent themselves (find, then create), so a failed create is retried one level up.
+
+How long a call keeps trying is the caller's budget (`RetryBudget`): a flow run rides out a
+burst or a short outage for minutes (`NOTION_RETRY_BUDGET_SECONDS`), a webhook request gives up
+after a couple of seconds. Pacing is the caller's too: a flow run takes a slot of Prefect's
+global rate limit before every call, anything else spaces its own calls (`Throttle`).
 """
 
 from __future__ import annotations
@@ -14,19 +19,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
 
 import httpx
+import stamina
 from notion_client import Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from campaigns import errors
-from campaigns.retry import retry_delay
 
 log = logging.getLogger("campaigns.notion")
 _RATE_LIMITED = {429, 529}
-_UNAVAILABLE = {500, 502, 503, 504}
+# 409 conflict_error: "a data collision; try again" (Notion's words), as transient as a 5xx.
+_UNAVAILABLE = {409, 500, 502, 503, 504}
+_TRANSPORT = (RequestTimeoutError, httpx.TransportError)
 
 
 class Throttle:
@@ -47,6 +55,16 @@ class Throttle:
         time.sleep(max(0.0, start - now))
 
 
+@dataclass(frozen=True)
+class RetryBudget:
+    """How long one Notion call keeps trying: attempts (None: no cap), seconds, backoff."""
+
+    attempts: int | None = 6
+    total_seconds: float | None = 120.0
+    backoff_seconds: float = 1.0
+    max_wait_seconds: float = 60.0
+
+
 class NotionApi:
     """SDK calls with the project's retry policy; every failure becomes a `NotionError`."""
 
@@ -56,11 +74,16 @@ class NotionApi:
         base_url: str,
         *,
         requests_per_second: float | None = 3.0,
-        max_attempts: int = 6,
+        pace: Callable[[], None] | None = None,
+        max_attempts: int | None = 6,
         backoff_seconds: float = 1.0,
         max_wait_seconds: float = 60.0,
+        retry_seconds: float | None = 120.0,
         timeout_seconds: float = 30.0,
+        data_sources: dict[str, str] | None = None,
     ):
+        """`pace` replaces the local throttle (a flow run passes Prefect's global rate limit);
+        `data_sources` maps database ids to data-source ids already known (no lookup)."""
         self._client = Client(
             auth=token,
             base_url=base_url,
@@ -69,11 +92,9 @@ class NotionApi:
             logger=logging.getLogger("campaigns.notion.sdk"),
             log_level=logging.ERROR,  # each failed attempt is logged once, below, in a sentence
         )
-        self._throttle = Throttle(requests_per_second)
-        self._max_attempts = max_attempts
-        self._backoff = backoff_seconds
-        self._max_wait = max_wait_seconds
-        self._data_sources: dict[str, str] = {}
+        self._pace = pace or Throttle(requests_per_second).wait
+        self.budget = RetryBudget(max_attempts, retry_seconds, backoff_seconds, max_wait_seconds)
+        self._data_sources: dict[str, str] = dict(data_sources or {})
         self._lock = threading.Lock()
         self.request_count = 0
 
@@ -165,39 +186,58 @@ class NotionApi:
         self, what: str, fn: Callable[[], Any], *, safe_to_repeat: bool = True
     ) -> dict[str, Any]:
         """Run one SDK call under the retry policy; `what` names it in logs and errors."""
-        attempt = 0
-        while True:
-            attempt += 1
-            self._throttle.wait()
-            self.request_count += 1
-            try:
-                return cast(dict[str, Any], fn())  # every Notion response is a JSON object
-            except HTTPResponseError as exc:
-                failure = exc
-                retryable = exc.status in _RATE_LIMITED or (
-                    safe_to_repeat and exc.status in _UNAVAILABLE
-                )
-                delay = self._wait(attempt, exc.headers.get("retry-after"))
-            except (RequestTimeoutError, httpx.TransportError) as exc:
-                failure = exc  # type: ignore[assignment]
-                retryable = safe_to_repeat
-                delay = self._wait(attempt, None)
-            if not retryable or attempt >= self._max_attempts:
-                raise _translate(what, failure, attempt) from failure
-            log.info(
-                "Notion call failed while %s (%s); retrying in %.1f s (attempt %d of %d).",
-                what,
-                _describe(failure),
-                delay,
-                attempt + 1,
-                self._max_attempts,
-            )
-            time.sleep(delay)
+        budget = self.budget
+        last_failure = ""
 
-    def _wait(self, attempt: int, retry_after: str | None) -> float:
-        return retry_delay(
-            attempt, retry_after, backoff_seconds=self._backoff, max_wait_seconds=self._max_wait
-        )
+        def retry_on(exc: Exception) -> bool | float:
+            nonlocal last_failure
+            decision = _retry_decision(exc, safe_to_repeat, budget.max_wait_seconds)
+            if decision is not False:
+                last_failure = _describe(exc)
+            return decision
+
+        attempts = 0
+        try:
+            for attempt in stamina.retry_context(
+                on=retry_on,
+                attempts=budget.attempts,
+                timeout=budget.total_seconds,
+                wait_initial=budget.backoff_seconds,
+                wait_max=budget.max_wait_seconds,
+                wait_jitter=budget.backoff_seconds,
+            ):
+                with attempt:
+                    attempts = attempt.num
+                    if attempts > 1:
+                        log.info(
+                            "Retrying the Notion call while %s after %s (attempt %d).",
+                            what,
+                            last_failure,
+                            attempts,
+                        )
+                    self._pace()
+                    self.request_count += 1
+                    return cast(dict[str, Any], fn())  # every Notion response is a JSON object
+        except (HTTPResponseError, *_TRANSPORT) as exc:
+            raise _translate(what, exc, attempts) from exc
+        raise AssertionError("stamina ended without a result or an exception")  # pragma: no cover
+
+
+def _retry_decision(exc: Exception, safe_to_repeat: bool, max_wait: float) -> bool | float:
+    """False: final. True: back off exponentially. A number: wait that long (`Retry-After`)."""
+    if isinstance(exc, HTTPResponseError):
+        if exc.status in _RATE_LIMITED:
+            return _retry_after(exc.headers.get("retry-after"), max_wait)
+        return safe_to_repeat and exc.status in _UNAVAILABLE
+    return safe_to_repeat and isinstance(exc, _TRANSPORT)
+
+
+def _retry_after(value: str | None, max_wait: float) -> bool | float:
+    """A numeric `Retry-After` in seconds (capped), or True to use the backoff."""
+    try:
+        return min(max_wait, max(0.0, float(value))) if value else True
+    except ValueError:
+        return True  # an HTTP-date Retry-After: Notion does not send one; use the backoff
 
 
 def _describe(exc: Exception) -> str:

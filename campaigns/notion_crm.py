@@ -1,4 +1,4 @@
-"""The Notion adapter: contacts, templates and the send log of CONTRACT §3, as pydantic models.
+"""The Notion adapter: contacts, templates and send log (docs/contract.md §3) as pydantic models.
 
 Notion has no unique constraints, so "find or create" is find-then-create, and reads pick the
 oldest row when a person has created a duplicate by hand: every process agrees on the same row.
@@ -43,14 +43,24 @@ class NotionCRM:
     @classmethod
     def from_settings(cls, settings: Settings, **api_options: Any) -> NotionCRM:
         settings.require(*NOTION)
+        dbs = {
+            "contacts": (settings.notion_contacts_db_id, settings.notion_contacts_data_source_id),
+            "templates": (
+                settings.notion_templates_db_id,
+                settings.notion_templates_data_source_id,
+            ),
+            "sends": (settings.notion_sends_db_id, settings.notion_sends_data_source_id),
+        }
         api_options.setdefault("requests_per_second", settings.notion_requests_per_second or None)
-        api = NotionApi(settings.secret("NOTION_TOKEN"), settings.notion_base_url, **api_options)
-        return cls(
-            api,
-            str(settings.notion_contacts_db_id),
-            str(settings.notion_templates_db_id),
-            str(settings.notion_sends_db_id),
+        api_options.setdefault(
+            "data_sources", {str(db): source for db, source in dbs.values() if source}
         )
+        api = NotionApi(settings.secret("NOTION_TOKEN"), settings.notion_base_url, **api_options)
+        return cls(api, *(str(db) for db, _ in dbs.values()))
+
+    def data_source_ids(self) -> dict[str, str]:
+        """The data source behind each database, by key (looked up once where not known)."""
+        return {which: self.data_source(which) for which in self._dbs}
 
     @property
     def database_ids(self) -> dict[str, str]:
@@ -71,9 +81,9 @@ class NotionCRM:
         )
         return contact_from_page(pages[0]) if pages else None
 
-    def find_or_create_contact(self, signup: Signup, known: Contact | None = None) -> Contact:
-        """The contact of this address; `known` is a row the caller has just read."""
-        existing = known or self.find_contact(signup.email)
+    def find_or_create_contact(self, signup: Signup) -> Contact:
+        """The contact of this address, created with name and business only when missing."""
+        existing = self.find_contact(signup.email)
         if existing is not None:
             return existing
         page = self.api.create_page(
@@ -85,29 +95,42 @@ class NotionCRM:
                 "Business Name": p.rich_text(signup.business_name, "Business Name"),
             },
         )
-        log.info("Created contact page %s for contact %s.", page["id"], contact_ref(signup.email))
         return contact_from_page(page)
 
     def enroll_contact(
-        self, contact: Contact, signup: Signup, segment: Segment, enrolled_at: datetime
+        self, known: Contact | None, signup: Signup, segment: Segment, enrolled_at: datetime
     ) -> Contact:
-        """Record segment, scores and `Sequence Status = Active` with the enrollment time."""
-        page = self.api.update_page(
-            f"enrolling contact {contact.page_id}",
-            contact.page_id,
-            {
-                "Name": p.title(signup.first_name, "Name"),
-                "Business Name": p.rich_text(signup.business_name, "Business Name"),
-                "Segment": p.select(segment.value),
-                "Assessment Score": p.number(signup.assessment_score),
-                "Red Systems": p.number(signup.red_systems),
-                "Orange Systems": p.number(signup.orange_systems),
-                "Yellow Systems": p.number(signup.yellow_systems),
-                "Green Systems": p.number(signup.green_systems),
-                "Sequence Status": p.select(SequenceStatus.ACTIVE.value),
-                "Enrolled At": p.date(enrolled_at),
-            },
-        )
+        """Record the signup, its segment and `Sequence Status = Active` from `enrolled_at`.
+
+        `known` is the contact the caller has just read (None: there is none, so one page is
+        created with everything in one request). A contact already Active since `enrolled_at`
+        with the same details is returned as it is: a re-run writes nothing new.
+        """
+        properties = {
+            "Name": p.title(signup.first_name, "Name"),
+            "Business Name": p.rich_text(signup.business_name, "Business Name"),
+            "Segment": p.select(segment.value),
+            "Assessment Score": p.number(signup.assessment_score),
+            "Red Systems": p.number(signup.red_systems),
+            "Orange Systems": p.number(signup.orange_systems),
+            "Yellow Systems": p.number(signup.yellow_systems),
+            "Green Systems": p.number(signup.green_systems),
+            "Sequence Status": p.select(SequenceStatus.ACTIVE.value),
+            "Enrolled At": p.date(enrolled_at),
+        }
+        if known is None:
+            page = self.api.create_page(
+                f"creating contact {contact_ref(signup.email)}",
+                self.data_source("contacts"),
+                {"Email": p.email(signup.email), **properties},
+            )
+            log.info(
+                "Created contact page %s for contact %s.", page["id"], contact_ref(signup.email)
+            )
+            return contact_from_page(page)
+        if _already_enrolled(known, signup, segment, enrolled_at):
+            return known
+        page = self.api.update_page(f"enrolling contact {known.page_id}", known.page_id, properties)
         return contact_from_page(page)
 
     def set_contact_status(self, page_id: str, status: SequenceStatus) -> Contact:
@@ -123,12 +146,20 @@ class NotionCRM:
         contact = self.find_contact(email)
         return contact.sequence_status if contact else None
 
-    def record_last_email(self, page_id: str, email_number: int, sent_at: datetime) -> None:
-        self.api.update_page(
-            f"recording email {email_number} on contact {page_id}",
-            page_id,
-            {"Last Email Sent": p.number(email_number), "Last Email Sent At": p.date(sent_at)},
+    def record_sent(
+        self, page_id: str, email_number: int, sent_at: datetime, *, last: bool
+    ) -> Contact:
+        """Move the contact's Last Email Sent on to this email; Completed after the `last`."""
+        properties = {
+            "Last Email Sent": p.number(email_number),
+            "Last Email Sent At": p.date(sent_at),
+        }
+        if last:
+            properties["Sequence Status"] = p.select(SequenceStatus.COMPLETED.value)
+        page = self.api.update_page(
+            f"recording email {email_number} on contact {page_id}", page_id, properties
         )
+        return contact_from_page(page)
 
     # --- templates ---------------------------------------------------------------------------
 
@@ -206,21 +237,32 @@ class NotionCRM:
         return send_from_page(pages[0]) if pages else None
 
     def find_or_create_send(self, new: NewSend) -> SendRecord:
-        """The send-log row of (email, email number), created as Scheduled when missing."""
+        """The row of (email, email number), created as Scheduled when missing."""
         existing = self.find_send(new.email, new.email_number)
-        return existing if existing is not None else self.create_send(new)
+        if existing is not None:
+            return existing
+        return self.write_send(new, SendUpdate(status=SendStatus.SCHEDULED))
 
-    def create_send(self, new: NewSend) -> SendRecord:
-        """A new Scheduled row; callers check first that (email, number) has none."""
+    def write_send(
+        self, new: NewSend, update: SendUpdate, page_id: str | None = None
+    ) -> SendRecord:
+        """Write a step's outcome to its row: update row `page_id`, or create the row when None.
+
+        Rows are written when something happens to a step (sent, skipped, failed), so a step
+        costs one Notion write; the caller knows from the orchestrator, or has read, whether
+        the row exists.
+        """
+        if page_id is not None:
+            return self.update_send(page_id, update)
         email = new.email.strip().lower()
         properties = {
             "Name": p.title(f"{new.template_id} → {email}", "Name"),
             "Email": p.email(email),
             "Email Number": p.number(new.email_number),
             "Template ID": p.rich_text(new.template_id, "Template ID"),
-            "Status": p.select(SendStatus.SCHEDULED.value),
             "Scheduled For": p.date(new.scheduled_for),
             "Idempotency Key": p.rich_text(new.idempotency_key, "Idempotency Key"),
+            **_send_update_properties(update),
         }
         if new.contact_id:
             properties["Contact"] = p.relation(new.contact_id)
@@ -228,20 +270,10 @@ class NotionCRM:
         return send_from_page(self.api.create_page(what, self.data_source("sends"), properties))
 
     def update_send(self, page_id: str, update: SendUpdate) -> SendRecord:
-        properties: dict[str, Any] = {"Status": p.select(update.status.value)}
-        if update.sent_at is not None:
-            properties["Sent At"] = p.date(update.sent_at)
-        if update.scheduled_for is not None:
-            properties["Scheduled For"] = p.date(update.scheduled_for)
-        for name, value in (
-            ("Resend Email ID", update.resend_email_id),
-            ("Flow Run ID", update.flow_run_id),
-            ("Detail", update.detail),
-        ):
-            if value is not None:
-                properties[name] = p.rich_text(value[: p.MAX_TEXT], name)
         page = self.api.update_page(
-            f"setting send {page_id} to {update.status.value}", page_id, properties
+            f"setting send {page_id} to {update.status.value}",
+            page_id,
+            _send_update_properties(update),
         )
         return send_from_page(page)
 
@@ -262,6 +294,42 @@ class NotionCRM:
                 pages[0]["id"],
             )
         return pages
+
+
+def _send_update_properties(update: SendUpdate) -> dict[str, Any]:
+    properties: dict[str, Any] = {"Status": p.select(update.status.value)}
+    if update.sent_at is not None:
+        properties["Sent At"] = p.date(update.sent_at)
+    if update.scheduled_for is not None:
+        properties["Scheduled For"] = p.date(update.scheduled_for)
+    for name, value in (
+        ("Resend Email ID", update.resend_email_id),
+        ("Flow Run ID", update.flow_run_id),
+        ("Detail", update.detail),
+    ):
+        if value is not None:
+            properties[name] = p.rich_text(value[: p.MAX_TEXT], name)
+    return properties
+
+
+def _already_enrolled(
+    contact: Contact, signup: Signup, segment: Segment, enrolled_at: datetime
+) -> bool:
+    """True when the contact already holds exactly this enrollment (nothing new to write)."""
+    return (
+        contact.sequence_status == SequenceStatus.ACTIVE
+        and contact.enrolled_at == enrolled_at
+        and contact.segment == segment
+        and (contact.first_name, contact.business_name, contact.assessment_score)
+        == (signup.first_name, signup.business_name, signup.assessment_score)
+        and (
+            contact.red_systems,
+            contact.orange_systems,
+            contact.yellow_systems,
+            contact.green_systems,
+        )
+        == (signup.red_systems, signup.orange_systems, signup.yellow_systems, signup.green_systems)
+    )
 
 
 def _usable(template_id: str, template: EmailTemplate | None) -> EmailTemplate:

@@ -1,4 +1,4 @@
-"""The three Notion databases of CONTRACT §3 as data: to create them, and to check existing ones.
+"""The three Notion databases of docs/contract.md §3 as data: to create them and to check them.
 
 Property names are what users see in Notion and what every query filters on, so a renamed
 column is reported by name, with the type it should have, rather than failing a send later.

@@ -26,7 +26,7 @@ PositiveScale = Annotated[float, Field(gt=0, le=1_000_000)]
 
 
 class Settings(BaseSettings):
-    """Every setting of CONTRACT §2; secrets are `SecretStr` so they never print."""
+    """Every setting of docs/contract.md §2; secrets are `SecretStr` so they never print."""
 
     model_config = SettingsConfigDict(
         env_file=".env",
@@ -41,8 +41,29 @@ class Settings(BaseSettings):
     notion_templates_db_id: str | None = None
     notion_sends_db_id: str | None = None
     notion_api_url: AnyHttpUrl = AnyHttpUrl("https://api.notion.com")
-    # Not in the contract: Notion asks integrations for about 3 requests/s; 0 turns it off.
-    notion_requests_per_second: float = Field(default=3.0, ge=0)
+    # Not in the contract: Notion asks integrations for about 3 requests/s; 0 turns pacing off.
+    notion_requests_per_second: float = Field(
+        default=3.0,
+        ge=0,
+        description="The whole Notion budget of the integration, shared by every process.",
+    )
+    notion_webhook_requests_per_second: float = Field(
+        default=0.3,
+        ge=0,
+        description="The webhook service's own share of that budget (a local throttle); flow "
+        "runs share the rest through Prefect's global rate limit.",
+    )
+    notion_retry_budget_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="How long a flow run keeps retrying one Notion call that is rate limited, "
+        "answers 5xx or times out, before the run fails.",
+    )
+    # The data sources behind the three databases (API 2025-09-03). `deploy_all.py` looks them
+    # up and hands them to every flow run, so runs do not look them up again; empty: look up.
+    notion_contacts_data_source_id: str | None = None
+    notion_templates_data_source_id: str | None = None
+    notion_sends_data_source_id: str | None = None
 
     resend_api_key: SecretStr | None = None
     resend_api_url: AnyHttpUrl = AnyHttpUrl("https://api.resend.com")
@@ -62,7 +83,14 @@ class Settings(BaseSettings):
     sequence_time_scale: PositiveScale = 1.0
     prefect_api_url: str | None = None
 
-    @field_validator("notion_contacts_db_id", "notion_templates_db_id", "notion_sends_db_id")
+    @field_validator(
+        "notion_contacts_db_id",
+        "notion_templates_db_id",
+        "notion_sends_db_id",
+        "notion_contacts_data_source_id",
+        "notion_templates_data_source_id",
+        "notion_sends_data_source_id",
+    )
     @classmethod
     def _strip_id(cls, value: str | None) -> str | None:
         """Database ids pasted from a Notion URL often carry spaces; an empty one means unset."""
@@ -87,6 +115,18 @@ class Settings(BaseSettings):
         self.require(name)
         value = getattr(self, name.lower())
         return str(value.get_secret_value())
+
+    @property
+    def notion_webhook_rate(self) -> float | None:
+        """The webhook service's throttle: its share, never more than the budget (None: off)."""
+        if not self.notion_requests_per_second:
+            return None
+        return min(self.notion_webhook_requests_per_second, self.notion_requests_per_second) or None
+
+    @property
+    def notion_flow_rate(self) -> float:
+        """Requests/s the flow runs may make together: the budget less the webhook's share."""
+        return max(0.0, self.notion_requests_per_second - self.notion_webhook_requests_per_second)
 
     @property
     def notion_base_url(self) -> str:

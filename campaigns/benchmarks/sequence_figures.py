@@ -24,7 +24,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.benchmarks.noop_flow import noop
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
-from campaigns.christmas_campaign.tasks.scheduling import (
+from campaigns.christmas_campaign.topology import (
     ORCHESTRATOR_DEPLOYMENT,
     ORCHESTRATOR_FLOW_NAME,
     WORK_POOL,

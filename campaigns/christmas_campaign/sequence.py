@@ -1,4 +1,4 @@
-"""The Christmas sequence as data: segments, the seven steps, and their due times (CONTRACT §1).
+"""The Christmas sequence as data: segments, the seven steps and due times (docs/contract.md §1).
 
 Pure functions only: the enrollment time is passed in, so the schedule is the same on every
 retry and every machine, and tests need no clock.

@@ -1,4 +1,4 @@
-"""Template variables of CONTRACT §5, computed from a signup with `now` passed in.
+"""Template variables of docs/contract.md §5, computed from a signup with `now` passed in.
 
 Optional answers the contact did not give are left *out* of the mapping rather than set to an
 empty string: a template that uses one unguarded then fails loudly before sending (StrictUndefined),

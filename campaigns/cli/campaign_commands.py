@@ -35,7 +35,7 @@ OPTION_NAMES = {
 
 
 class StopStatus(StrEnum):
-    """The statuses that end a sequence (CONTRACT §3)."""
+    """The statuses that end a sequence (docs/contract.md §3)."""
 
     CANCELLED = "Cancelled"
     UNSUBSCRIBED = "Unsubscribed"

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.table import Table
 
 from campaigns.christmas_campaign.sequence import EMAIL_COUNT
-from campaigns.christmas_campaign.tasks.scheduling import contact_tag
+from campaigns.christmas_campaign.topology import contact_tag
 from campaigns.cli import orchestration
 from campaigns.cli.outbox_page import tag
 from campaigns.cli.output import out

@@ -52,7 +52,7 @@ def sender_address(sender: str) -> str | None:
 
 
 def setting_checks(settings: Settings) -> list[Check]:
-    """Presence and shape of every setting of CONTRACT §2."""
+    """Presence and shape of every setting of docs/contract.md §2."""
     checks: list[Check] = []
     for group, names, needed_by in (
         ("Notion", NOTION, "every flow"),

@@ -32,24 +32,11 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
-from campaigns.christmas_campaign.deployments.deploy_all import (
-    CANCEL_ENTRY,
-    ORCHESTRATOR_ENTRY,
-    check_api,
-    deployment_specs,
-)
+from campaigns.christmas_campaign.deployments.deploy_all import check_api, deployment_specs
 from campaigns.christmas_campaign.sequence import CAMPAIGN
-from campaigns.christmas_campaign.tasks.scheduling import (
-    ORCHESTRATOR_DEPLOYMENT,
-    ORCHESTRATOR_FLOW_NAME,
-    SEND_FLOW_NAME,
-    WORK_POOL,
-    contact_tag,
-)
+from campaigns.christmas_campaign.topology import ORCHESTRATOR_PATH, WORK_POOL, run_tags
 from campaigns.errors import DeploymentMissing, OrchestrationError
 from campaigns.models import Signup
-
-CANCEL_FLOW_NAME = "christmas-cancel-sequence"
 
 
 @contextlib.contextmanager
@@ -84,7 +71,7 @@ def run_url(flow_run_id: object) -> str:
 
 def trigger_orchestrator(signup: Signup, source: str = "cli") -> FlowRun:
     """Create an orchestrator run for this signup, as the website's webhook does."""
-    name = f"{ORCHESTRATOR_FLOW_NAME}/{ORCHESTRATOR_DEPLOYMENT}"
+    name = ORCHESTRATOR_PATH
     with get_client(sync_client=True) as client, prefect_errors("creating the orchestrator run"):
         try:
             deployment = client.read_deployment_by_name(name)
@@ -104,9 +91,7 @@ def contact_runs(email: str) -> dict[int, FlowRun]:
     runs: dict[int, FlowRun] = {}
     with get_client(sync_client=True) as client, prefect_errors("reading the contact's runs"):
         found = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                tags=FlowRunFilterTags(all_=[CAMPAIGN, contact_tag(email)])
-            ),
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=run_tags(email))),
             sort=FlowRunSort.EXPECTED_START_TIME_ASC,
             limit=200,
         )
@@ -134,20 +119,12 @@ class DeploymentState:
         return ""
 
 
-def flow_name_of(entrypoint: str) -> str:
-    if entrypoint == ORCHESTRATOR_ENTRY:
-        return ORCHESTRATOR_FLOW_NAME
-    if entrypoint == CANCEL_ENTRY:
-        return CANCEL_FLOW_NAME
-    return SEND_FLOW_NAME
-
-
 def deployment_states() -> list[DeploymentState]:
     """Every deployment the campaign needs, as the server has it (None when missing)."""
     states = []
     with get_client(sync_client=True) as client, prefect_errors("reading the deployments"):
         for spec in deployment_specs():
-            full = f"{flow_name_of(spec.entrypoint)}/{spec.name}"
+            full = spec.path
             try:
                 states.append(DeploymentState(full, client.read_deployment_by_name(full)))
             except ObjectNotFound:

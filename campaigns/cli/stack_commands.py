@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from campaigns.christmas_campaign.topology import WORKER_PROCESS_LIMIT
 from campaigns.cli.output import handled, out
 from campaigns.cli.sandbox import DEFAULT_STATE_DIR
 from campaigns.errors import CommandError
@@ -117,7 +118,7 @@ def deploy(
 @handled
 def worker(
     pool: Annotated[str, typer.Option(help="Work pool to poll.")] = "christmas-pool",
-    limit: Annotated[int, typer.Option(min=1, help="Flow runs at once.")] = 4,
+    limit: Annotated[int, typer.Option(min=1, help="Flow runs at once.")] = WORKER_PROCESS_LIMIT,
     run_once: Annotated[bool, typer.Option(help="Poll once and exit.")] = False,
 ) -> None:
     """Start a Prefect worker on the campaign's work pool (runs the deployed flows)."""
@@ -132,7 +133,7 @@ def worker(
 
 @handled
 def serve(
-    limit: Annotated[int, typer.Option(min=1, help="Flow runs at once.")] = 4,
+    limit: Annotated[int, typer.Option(min=1, help="Flow runs at once.")] = WORKER_PROCESS_LIMIT,
 ) -> None:
     """Serve all deployments from this process (local use: no work pool, no worker)."""
     from campaigns.christmas_campaign.deployments.deploy_all import serve_all

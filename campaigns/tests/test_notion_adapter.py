@@ -53,7 +53,7 @@ def _open_send(crm: NotionCRM, number: int) -> object:
 
 
 def test_created_databases_match_the_contract_schema(notion_crm: NotionCRM) -> None:
-    """The databases the adapter creates have every property of CONTRACT §3 with its type."""
+    """The databases the adapter creates have every property of docs/contract.md §3, typed."""
     for key, database_id in notion_crm.database_ids.items():
         assert schema_problems(notion_crm.api, key, database_id) == []
 
@@ -79,7 +79,7 @@ def test_enrollment_fields_and_status_round_trip(notion_crm: NotionCRM) -> None:
     assert notion_crm.contact_status(SIGNUP.email) == SequenceStatus.ACTIVE
     notion_crm.set_contact_status(contact.page_id, SequenceStatus.UNSUBSCRIBED)
     assert notion_crm.contact_status(SIGNUP.email) == SequenceStatus.UNSUBSCRIBED
-    notion_crm.record_last_email(contact.page_id, 4, WHEN)
+    notion_crm.record_sent(contact.page_id, 4, WHEN, last=False)
     refreshed = notion_crm.find_contact(SIGNUP.email)
     assert refreshed is not None and refreshed.last_email_sent == 4
 

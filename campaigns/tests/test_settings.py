@@ -1,4 +1,4 @@
-"""Settings of CONTRACT §2: required groups, malformed values, secrets, .env and URL handling."""
+"""Settings of docs/contract.md §2: required groups, bad values, secrets, .env and URL handling."""
 
 from __future__ import annotations
 
@@ -288,5 +288,5 @@ def test_resend_base_url_has_no_trailing_slash(
 
 
 def test_settings_class_reads_dot_env_by_default() -> None:
-    """The Settings class itself is configured to read `.env` (CONTRACT §2)."""
+    """The Settings class itself is configured to read `.env` (docs/contract.md §2)."""
     assert Settings.model_config.get("env_file") == ".env"

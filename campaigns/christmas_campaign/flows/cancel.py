@@ -11,8 +11,8 @@ from typing import Literal
 
 from prefect import flow, get_run_logger
 
-from campaigns.christmas_campaign.sequence import EMAIL_COUNT
 from campaigns.christmas_campaign.tasks.scheduling import cancel_not_started_runs
+from campaigns.christmas_campaign.topology import CANCEL_FLOW_NAME
 from campaigns.errors import CampaignError
 from campaigns.idempotency import contact_ref
 from campaigns.models import SendStatus, SendUpdate, SequenceStatus, outranks
@@ -52,16 +52,16 @@ def cancel_contact_sequence(
 
 
 def _skip_scheduled_rows(crm: NotionCRM, email: str, reason: str) -> None:
-    for number in range(1, EMAIL_COUNT + 1):
-        row = crm.find_send(email, number)
-        if row is not None and row.status == SendStatus.SCHEDULED:
+    """Rows still Scheduled (written by earlier versions, which logged every step ahead)."""
+    for row in crm.find_sends(email).values():
+        if row.status == SendStatus.SCHEDULED:
             crm.update_send(row.page_id, SendUpdate(status=SendStatus.SKIPPED, detail=reason))
 
 
 StopStatus = Literal["Cancelled", "Unsubscribed", "Bounced", "Complained", "Converted"]
 
 
-@flow(name="christmas-cancel-sequence")
+@flow(name=CANCEL_FLOW_NAME)
 def christmas_cancel_sequence(email: str, status: StopStatus = "Cancelled") -> int:
     """Stop a contact's remaining Christmas emails (from the UI or a webhook)."""
     count = cancel_contact_sequence(load_settings(), email, SequenceStatus(status))

@@ -2,6 +2,13 @@
 
 Order matters: everything that can fail for a reason a person must fix (bad input, a missing or
 Draft template, a missing variable) is checked before anything is written or scheduled.
+
+It is idempotent (the enrollment time of an Active contact is reused, so the runs' keys are the
+same), so it is safe to retry as a whole: transient Notion failures are retried inside each
+call for minutes (`NOTION_RETRY_BUDGET_SECONDS`), Prefect API failures by Prefect's client, and
+a run that still fails is retried three times, five minutes apart. Notion requests: read the
+contact, read the seven templates in one query, create or update the contact, and for a contact
+seen before, read its send log once (so a re-enrolled contact's runs know their rows).
 """
 
 from __future__ import annotations
@@ -20,28 +27,26 @@ from campaigns.christmas_campaign.sequence import (
     build_schedule,
     classify_segment,
 )
-from campaigns.christmas_campaign.tasks.common import Services
-from campaigns.christmas_campaign.tasks.contacts import (
-    enroll_contact,
-    find_or_create_contact,
-    read_contact,
-)
+from campaigns.christmas_campaign.tasks.common import Services, retry_only_transient
+from campaigns.christmas_campaign.tasks.contacts import enroll_contact, read_contact
 from campaigns.christmas_campaign.tasks.scheduling import (
     CreatedRun,
     StepRun,
     schedule_send_runs,
 )
-from campaigns.christmas_campaign.tasks.send_log import schedule_send_rows
+from campaigns.christmas_campaign.tasks.send_log import read_send_log
 from campaigns.christmas_campaign.tasks.templates import render_sequence
+from campaigns.christmas_campaign.topology import ORCHESTRATOR_FLOW_NAME
 from campaigns.idempotency import contact_ref, step_run_key
-from campaigns.models import DO_NOT_CONTACT, Contact, SequenceStatus, Signup
+from campaigns.models import DO_NOT_CONTACT, Contact, SendRecord, SequenceStatus, Signup
 from campaigns.settings import CONTENT, NOTION, RESEND, load_settings
 
 # Statuses after which a new signup does not restart the sequence, with the reason given.
 _NOT_REENROLLED = DO_NOT_CONTACT | {SequenceStatus.COMPLETED, SequenceStatus.CONVERTED}
 
 
-@flow(name="christmas-email-sequence-orchestrator", log_prints=False)
+# Three whole-run retries, five minutes apart, for what outlived the adapters' own retries.
+@flow(name=ORCHESTRATOR_FLOW_NAME, log_prints=False, retries=3, retry_delay_seconds=300)
 def christmas_email_sequence_orchestrator(
     email: str,
     first_name: str,
@@ -58,7 +63,12 @@ def christmas_email_sequence_orchestrator(
     revenue_leak_monthly: Decimal | None = None,
 ) -> list[CreatedRun] | State:
     """Validate, classify, check every template, enroll in Notion and schedule seven runs."""
-    signup = Signup.model_validate(locals())  # first: a bad field fails before any I/O
+    parameters = dict(locals())
+    with retry_only_transient():
+        return _enroll(Signup.model_validate(parameters))  # a bad field fails before any I/O
+
+
+def _enroll(signup: Signup) -> list[CreatedRun] | State:
     settings = load_settings().require(*NOTION, *CONTENT, *RESEND)  # sends need all of them
     services = Services(settings)
     segment = classify_segment(signup.red_systems, signup.orange_systems)
@@ -73,12 +83,15 @@ def christmas_email_sequence_orchestrator(
         time_scale=settings.sequence_time_scale,
     )
     render_sequence(services, schedule, signup, segment)  # nothing is written before this
-    contact = find_or_create_contact(services, signup, existing)
-    contact = enroll_contact(services, contact, signup, segment, enrolled_at)
-    # Rows before runs: email 1 is due at once, and its run must find its row.
-    schedule_send_rows(services, signup.email, schedule, contact.page_id)
+    enroll_contact(services, existing, signup, segment, enrolled_at)
+    # A new contact has no send-log rows yet; a returning one may (sent, skipped, failed).
+    rows = read_send_log(services, signup.email) if existing is not None else {}
     runs = schedule_send_runs(
-        signup.email, [_step_run(signup, segment.value, enrolled_at, s) for s in schedule]
+        signup.email,
+        [
+            _step_run(signup, segment.value, enrolled_at, s, rows.get(s.email_number))
+            for s in schedule
+        ],
     )
     _publish_schedule(signup.email, segment.value, runs)
     get_run_logger().info(
@@ -111,7 +124,13 @@ def _enrollment_time(contact: Contact | None) -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def _step_run(signup: Signup, segment: str, enrolled_at: datetime, step: ScheduledEmail) -> StepRun:
+def _step_run(
+    signup: Signup,
+    segment: str,
+    enrolled_at: datetime,
+    step: ScheduledEmail,
+    row: SendRecord | None,
+) -> StepRun:
     return StepRun(
         email_number=step.email_number,
         due_at=step.due_at,
@@ -123,6 +142,8 @@ def _step_run(signup: Signup, segment: str, enrolled_at: datetime, step: Schedul
             "segment": segment,
             "scheduled_for": step.due_at.isoformat(),
             "signup": signup.model_dump(mode="json"),
+            "send_log_row_id": row.page_id if row else None,
+            "send_log_read": True,
         },
     )
 

@@ -1,44 +1,56 @@
 """Flow `christmas-send-email`: send one email of one contact's sequence, exactly once.
 
-It re-reads the contact at send time (an unsubscribe an hour ago must win over a schedule made
-ten days ago), skips a step whose log row already says Sent, and sends with the step's fixed
-idempotency key, so a retried task, a retried flow or a manual re-run cannot send twice.
+It reads the contact at send time (an unsubscribe an hour ago must win over a schedule made ten
+days ago) and decides from it alone (`send_decision.decide_send`): the contact's Last Email
+Sent is the sequence's cursor, so a step already sent is skipped without reading the send log.
+It sends with the step's fixed Resend idempotency key, writes the step's send-log row, then
+moves the cursor on. A crash between those writes is healed by the run's retry, which reads
+the row first; a crash between Resend's answer and the row write is healed by the same key
+within Resend's 24 h (after that, a retry would send again).
+
+Notion requests per sent email: read the contact, read the template, write the row, move the
+cursor (and, after email 7, mark the contact Completed in the same write).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from prefect import flow, get_run_logger, runtime
+from prefect import flow, get_run_logger, runtime, task
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
-from campaigns.christmas_campaign.sequence import CAMPAIGN, EMAIL_COUNT
-from campaigns.christmas_campaign.tasks.common import Services
-from campaigns.christmas_campaign.tasks.contacts import (
-    read_contact,
-    record_last_email,
-    set_contact_status,
+from campaigns.christmas_campaign.send_decision import Action, Decision, decide_send
+from campaigns.christmas_campaign.sequence import CAMPAIGN, EMAIL_COUNT, offset_for
+from campaigns.christmas_campaign.tasks.common import (
+    TASK_OPTIONS,
+    Services,
+    retry_only_transient,
 )
+from campaigns.christmas_campaign.tasks.contacts import record_sent
 from campaigns.christmas_campaign.tasks.delivery import deliver, send_tags
 from campaigns.christmas_campaign.tasks.send_log import (
     ALREADY_SENT,
-    open_send_row,
-    update_send_row,
-    wait_for_previous,
+    read_send_row,
+    write_send_row,
 )
 from campaigns.christmas_campaign.tasks.templates import render_email, unsubscribe_link
+from campaigns.christmas_campaign.topology import SEND_FLOW_NAME
 from campaigns.errors import CampaignError
 from campaigns.idempotency import contact_ref, send_key
-from campaigns.models import Segment, SendStatus, SendUpdate, SequenceStatus, Signup
+from campaigns.models import Contact, Segment, SendStatus, SendUpdate, Signup
 from campaigns.settings import CONTENT, NOTION, RESEND, load_settings
 
 _MAX_EARLY_WAIT = 300.0  # seconds; a worker may pick a run up slightly before it is due
+ORDER_WAIT_SECONDS = 120.0
+_ORDER_POLL_SECONDS = 3.0
 
 
-# One flow retry, a minute later, for what outlived the tasks' own retries (a Notion outage).
-@flow(name="christmas-send-email", retries=1, retry_delay_seconds=60)
+# One flow retry, a minute later, for what outlived the adapters' own retries (a long outage).
+# It is safe: the retry reads the send log before anything else and sends with the same key.
+@flow(name=SEND_FLOW_NAME, retries=1, retry_delay_seconds=60)
 def christmas_send_email(
     email: str,
     email_number: int,
@@ -46,32 +58,65 @@ def christmas_send_email(
     segment: Segment,
     scheduled_for: datetime,
     signup: Signup,
+    send_log_row_id: str | None = None,
+    send_log_read: bool = False,
 ) -> str | State:
-    """Send email `email_number` of the Christmas sequence to `email`, or skip it and say why."""
-    logger = get_run_logger()
+    """Send email `email_number` of the Christmas sequence to `email`, or skip it and say why.
+
+    `send_log_read` says the orchestrator read the send log when it scheduled this run, and
+    `send_log_row_id` is the step's row it found then (None: there was none); a run scheduled
+    without them (an older version) looks the row up.
+    """
+    with retry_only_transient():
+        return _send(
+            email,
+            email_number,
+            template_id,
+            segment,
+            scheduled_for,
+            signup,
+            send_log_row_id,
+            send_log_read,
+        )
+
+
+def _send(
+    email: str,
+    email_number: int,
+    template_id: str,
+    segment: Segment,
+    scheduled_for: datetime,
+    signup: Signup,
+    send_log_row_id: str | None,
+    send_log_read: bool,
+) -> str | State:
     if signup.email != email.strip().lower():
         raise CampaignError(f"Parameter email does not match signup.email for step {email_number}.")
     services = Services(load_settings().require(*NOTION, *CONTENT, *RESEND))
     ref = f"email {email_number} of contact {contact_ref(email)}"
     _wait_until_due(scheduled_for)
-    if email_number > 1:
-        wait_for_previous(services, email, email_number)
-    contact = read_contact(services, email)
-    row = open_send_row(
-        services,
-        email,
-        email_number,
-        template_id,
-        contact.page_id if contact else None,
-        scheduled_for,
-    )
-    if row.status in ALREADY_SENT:
-        return _skipped(f"Skipped {ref}: the send log already records it as {row.status}.")
-    status = contact.sequence_status if contact else None
-    if status != SequenceStatus.ACTIVE:
-        reason = f"Sequence Status is {status.value if status else 'missing (no contact)'}"
-        update_send_row(services, row.page_id, SendUpdate(status=SendStatus.SKIPPED, detail=reason))
-        return _skipped(f"Skipped {ref}: {reason}.")
+    contact, decision = check_contact(services, email, email_number)
+    if decision.action == Action.ALREADY_SENT:
+        return _completed(f"Skipped {ref}: {decision.reason}.")
+    row_id = send_log_row_id
+    if not send_log_read or (runtime.flow_run.run_count or 1) > 1:
+        row = read_send_row(services, email, email_number)  # a retry: the last try may have written
+        row_id = row.page_id if row else None
+        if row is not None and row.status in ALREADY_SENT:
+            if contact is not None:
+                _move_cursor(services, contact, email_number, row.sent_at or datetime.now(UTC))
+            return _completed(f"Skipped {ref}: the send log already records it as {row.status}.")
+
+    def log_row(update: SendUpdate) -> None:
+        contact_id = contact.page_id if contact else None
+        write_send_row(
+            services, email, email_number, template_id, contact_id, scheduled_for, update, row_id
+        )
+
+    if decision.action == Action.SKIP:
+        log_row(SendUpdate(status=SendStatus.SKIPPED, detail=decision.reason))
+        return _completed(f"Skipped {ref}: {decision.reason}.")
+    assert contact is not None  # only a contact can be sent to
     try:
         rendered = render_email(services, template_id, signup, segment, scheduled_for)
         sent = deliver(
@@ -83,26 +128,73 @@ def christmas_send_email(
             send_key(CAMPAIGN, email, email_number),
         )
     except CampaignError as exc:
-        _record_failure(services, row.page_id, exc)
+        _record_failure(log_row, exc)
         raise
     sent_at = datetime.now(UTC)
-    update_send_row(
-        services,
-        row.page_id,
+    log_row(
         SendUpdate(
             status=SendStatus.SENT,
             sent_at=sent_at,
             resend_email_id=sent.id,
             flow_run_id=str(runtime.flow_run.id or ""),
             detail="",
-        ),
+        )
     )
-    assert contact is not None  # an Active status implies a contact row
-    record_last_email(services, contact.page_id, email_number, sent_at)
-    if email_number == EMAIL_COUNT:
-        set_contact_status(services, contact.page_id, SequenceStatus.COMPLETED)
-    logger.info("Sent %s as Resend email %s after %d attempt(s).", ref, sent.id, sent.attempts)
+    _move_cursor(services, contact, email_number, sent_at)
+    get_run_logger().info(
+        "Sent %s as Resend email %s after %d attempt(s).", ref, sent.id, sent.attempts
+    )
     return sent.id
+
+
+@task(name="check-contact", **TASK_OPTIONS)
+def check_contact(
+    services: Services, email: str, email_number: int
+) -> tuple[Contact | None, Decision]:
+    """Read the contact and decide; while the previous email is due and unsent, wait for it.
+
+    Runs that fall due while no worker is up start together when one comes back; without the
+    wait, email 5 could overtake email 4. After `ORDER_WAIT_SECONDS` it sends anyway.
+    """
+    deadline = time.monotonic() + ORDER_WAIT_SECONDS
+    while True:
+        contact = services.crm.find_contact(email)
+        decision = decide_send(
+            contact,
+            email_number,
+            previous_due_at=_previous_due_at(services, contact, email_number),
+            now=datetime.now(UTC),
+        )
+        if decision.action != Action.WAIT:
+            return contact, decision
+        if time.monotonic() >= deadline:
+            get_run_logger().warning(
+                "Email %d of contact %s is still not sent after %.0f s; sending email %d anyway.",
+                email_number - 1,
+                contact_ref(email),
+                ORDER_WAIT_SECONDS,
+                email_number,
+            )
+            return contact, Decision(Action.SEND, "the previous step did not resolve in time")
+        time.sleep(_ORDER_POLL_SECONDS)
+
+
+def _previous_due_at(
+    services: Services, contact: Contact | None, email_number: int
+) -> datetime | None:
+    if contact is None or contact.enrolled_at is None or email_number == 1:
+        return None
+    settings = services.settings
+    return contact.enrolled_at + offset_for(
+        email_number - 1,
+        testing_mode=settings.testing_mode,
+        time_scale=settings.sequence_time_scale,
+    )
+
+
+def _move_cursor(services: Services, contact: Contact, email_number: int, at: datetime) -> None:
+    if (contact.last_email_sent or 0) < email_number:
+        record_sent(services, contact.page_id, email_number, at, last=email_number == EMAIL_COUNT)
 
 
 def _wait_until_due(scheduled_for: datetime) -> None:
@@ -112,14 +204,14 @@ def _wait_until_due(scheduled_for: datetime) -> None:
         time.sleep(early)
 
 
-def _skipped(message: str) -> State:
+def _completed(message: str) -> State:
     get_run_logger().info(message)
     return Completed(message=message)
 
 
-def _record_failure(services: Services, page_id: str, exc: CampaignError) -> None:
+def _record_failure(log_row: Callable[[SendUpdate], None], exc: CampaignError) -> None:
     """Best effort: note the error on the log row; the run fails with the original error."""
     try:
-        update_send_row.fn(services, page_id, SendUpdate(status=SendStatus.FAILED, detail=str(exc)))
+        log_row(SendUpdate(status=SendStatus.FAILED, detail=str(exc)))
     except CampaignError:
-        get_run_logger().warning("Could not record the failure on send-log row %s.", page_id)
+        get_run_logger().warning("Could not record the failure on the send log.")

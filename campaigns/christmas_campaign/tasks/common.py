@@ -1,45 +1,87 @@
-"""What every task of the campaign shares: the retry rule and the services it works with.
+"""What every task of the campaign shares: the task options and the services it works with.
 
-Tasks retry only transient failures (rate limits, 5xx, timeouts) that the adapters already
-retried for a while; a template error or a 4xx is final and fails the run at once.
+Retries are declared once, in the adapters (`campaigns.notion_api`, `campaigns.mailer`), not
+on the tasks: a Notion call inside a flow run rides out 429s, 5xx and timeouts for up to
+`NOTION_RETRY_BUDGET_SECONDS` (600 s by default), a Resend call for its own budget, and
+anything still failing fails the task and the run. The flows add one whole-run retry each
+(see their decorators). Worst case for one Notion call of an orchestrator run: 600 s × 4 runs
+of the flow plus its delays, about an hour, before the run ends Failed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import httpx
+from prefect import get_client
 from prefect.cache_policies import NO_CACHE
+from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
+from prefect.concurrency.sync import rate_limit
+from prefect.context import FlowRunContext
 
-from campaigns.errors import NotionRateLimited, NotionUnavailable, ResendUnavailable
+from campaigns.christmas_campaign.topology import NOTION_RATE_LIMIT
+from campaigns.errors import (
+    NotionRateLimited,
+    NotionUnavailable,
+    OrchestrationError,
+    ResendUnavailable,
+)
 from campaigns.mailer import ResendMailer
 from campaigns.notion_crm import NotionCRM
 from campaigns.settings import Settings
 
-TRANSIENT = (NotionUnavailable, NotionRateLimited, ResendUnavailable)
+# What a whole-run retry can heal: the service was busy or away, not wrong.
+TRANSIENT = (NotionRateLimited, NotionUnavailable, ResendUnavailable, httpx.TransportError)
 
 
-def retry_if_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Prefect `retry_condition_fn`: retry the task only for a transient failure."""
+@contextmanager
+def retry_only_transient() -> Iterator[None]:
+    """Let the run's retries happen only for a transient failure; anything else fails at once.
+
+    Prefect flows have no retry condition, and a Draft template retried for a quarter of an
+    hour only delays the sentence the marketer needs. So on a failure that is not in
+    `TRANSIENT`, the run's retry budget is set to zero before the failure is raised.
+    """
     try:
-        state.result()
-    except TRANSIENT:
-        return True
-    except Exception:
-        return False
-    return False
+        yield
+    except Exception as exc:
+        if not isinstance(exc, TRANSIENT):
+            _stop_retries()
+        raise
+
+
+def _stop_retries() -> None:
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return
+    run = context.flow_run
+    policy = run.empirical_policy.model_copy(update={"retries": 0})
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(run.id, empirical_policy=policy)
 
 
 # Caching is off: exactly-once comes from our idempotency keys and the send log, and task
 # inputs include live clients that must not be hashed or persisted.
-TASK_OPTIONS: dict[str, Any] = {
-    "retries": 2,
-    "retry_delay_seconds": [5, 20],
-    "retry_condition_fn": retry_if_transient,
-    "cache_policy": NO_CACHE,
-    "persist_result": False,
-}
+TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
+
+
+def notion_rate_limit(name: str = NOTION_RATE_LIMIT) -> Callable[[], None]:
+    """Wait for a slot of Prefect's global rate limit `name` (created by `deploy_all.py`)."""
+
+    def wait() -> None:
+        try:
+            rate_limit(name, occupy=1, strict=True)
+        except ConcurrencySlotAcquisitionError as exc:
+            raise OrchestrationError(
+                f"The global concurrency limit {name} does not exist; run deploy_all.py, "
+                "which creates it at the configured Notion rate."
+            ) from exc
+
+    return wait
 
 
 @dataclass
@@ -50,7 +92,15 @@ class Services:
 
     @cached_property
     def crm(self) -> NotionCRM:
-        return NotionCRM.from_settings(self.settings)
+        """Inside a flow run, Notion calls are paced by the deployment-wide rate limit and
+        retried for the flow budget; elsewhere (tests calling `.fn`) by a local throttle."""
+        options: dict[str, Any] = {
+            "max_attempts": None,
+            "retry_seconds": self.settings.notion_retry_budget_seconds,
+        }
+        if FlowRunContext.get() is not None and self.settings.notion_requests_per_second > 0:
+            options["pace"] = notion_rate_limit()
+        return NotionCRM.from_settings(self.settings, **options)
 
     @cached_property
     def mailer(self) -> ResendMailer:

@@ -23,25 +23,12 @@ from prefect.client.schemas.objects import StateType
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Cancelled, Scheduled
 
-from campaigns.christmas_campaign.sequence import CAMPAIGN
 from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS
+from campaigns.christmas_campaign.topology import run_tags, step_path
 from campaigns.errors import DeploymentMissing
 from campaigns.idempotency import contact_ref
 
-SEND_FLOW_NAME = "christmas-send-email"
-ORCHESTRATOR_FLOW_NAME = "christmas-email-sequence-orchestrator"
-ORCHESTRATOR_DEPLOYMENT = "christmas-orchestrator"
-WORK_POOL = "christmas-pool"
 _NOT_STARTED = [StateType.SCHEDULED, StateType.PENDING, StateType.PAUSED]
-
-
-def step_deployment(email_number: int) -> str:
-    return f"christmas-email-{email_number}"
-
-
-def contact_tag(email: str) -> str:
-    """The tag every run of one contact carries (hashed: tags are shown everywhere in the UI)."""
-    return f"contact:{contact_ref(email)}"
 
 
 @dataclass(frozen=True)
@@ -69,7 +56,7 @@ def schedule_send_runs(email: str, steps: list[StepRun]) -> list[CreatedRun]:
     created: list[CreatedRun] = []
     with get_client(sync_client=True) as client:
         for step in steps:
-            name = f"{SEND_FLOW_NAME}/{step_deployment(step.email_number)}"
+            name = step_path(step.email_number)
             try:
                 deployment = client.read_deployment_by_name(name)
             except ObjectNotFound:
@@ -82,7 +69,7 @@ def schedule_send_runs(email: str, steps: list[StepRun]) -> list[CreatedRun]:
                 parameters=step.parameters,
                 state=Scheduled(scheduled_time=step.due_at),
                 idempotency_key=step.idempotency_key,
-                tags=[CAMPAIGN, contact_tag(email), f"email-{step.email_number}"],
+                tags=run_tags(email, step.email_number),
                 name=f"email-{step.email_number}-{contact_ref(email)[:8]}",
             )
             created.append(
@@ -103,7 +90,7 @@ def cancel_not_started_runs(email: str, reason: str) -> list[UUID]:
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
-                tags=FlowRunFilterTags(all_=[CAMPAIGN, contact_tag(email)]),
+                tags=FlowRunFilterTags(all_=run_tags(email)),
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=_NOT_STARTED)),
             ),
             limit=200,

@@ -22,6 +22,9 @@ def campaign_env(
     """Settings in the environment pointing at fresh stand-ins, with the templates seeded."""
     seed_templates(notion_crm)
     env = standin_env(notion_crm, notion_standin.url, resend_standin.url)
+    # What deploy_all.py hands every run: the data sources, so runs do not look them up.
+    for which, source in notion_crm.data_source_ids().items():
+        env[f"NOTION_{which.upper()}_DATA_SOURCE_ID"] = source
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(str(tmp_path))  # no stray .env from the checkout

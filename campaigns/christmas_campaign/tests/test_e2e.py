@@ -19,7 +19,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from campaigns.christmas_campaign.flows.cancel import cancel_contact_sequence
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.christmas_campaign.sequence import classify_segment, template_id_for
-from campaigns.christmas_campaign.tasks.scheduling import (
+from campaigns.christmas_campaign.topology import (
     ORCHESTRATOR_DEPLOYMENT,
     ORCHESTRATOR_FLOW_NAME,
     WORK_POOL,

@@ -1,4 +1,4 @@
-"""The seven steps of CONTRACT §1: offsets, time scale, template ids and due times."""
+"""The seven steps of docs/contract.md §1: offsets, time scale, template ids and due times."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_template_id_per_segment(email_number: int, segment: Segment, expected: 
 
 
 def test_all_template_ids_are_the_contracts_eleven_in_order() -> None:
-    """all_template_ids gives the eleven ids of CONTRACT §1 in step order."""
+    """all_template_ids gives the eleven ids of docs/contract.md §1 in step order."""
     assert all_template_ids() == CONTRACT_TEMPLATE_IDS
 
 

@@ -1,4 +1,4 @@
-"""CONTRACT §1: CRITICAL at 2+ red; URGENT at 1 red or 2+ orange; else OPTIMIZE."""
+"""docs/contract.md §1: CRITICAL at 2+ red; URGENT at 1 red or 2+ orange; else OPTIMIZE."""
 
 from __future__ import annotations
 

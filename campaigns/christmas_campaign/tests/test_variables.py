@@ -1,4 +1,4 @@
-"""Template variables of CONTRACT §5: rounding, money, days to Christmas and which names exist."""
+"""Template variables of docs/contract.md §5: rounding, money, days to Christmas, the names."""
 
 from __future__ import annotations
 
@@ -236,7 +236,7 @@ def test_build_variables_refuses_naive_now() -> None:
 
 
 def test_variable_sets_match_the_contract() -> None:
-    """TEMPLATE_VARIABLES is exactly CONTRACT §5, split into always-defined and optional names."""
+    """TEMPLATE_VARIABLES is exactly docs/contract.md §5, split into always-defined and optional."""
     assert set(TEMPLATE_VARIABLES) == CONTRACT_VARIABLES
     assert set(ALWAYS_DEFINED) == CONTRACT_ALWAYS
     assert set(OPTIONAL) == CONTRACT_VARIABLES - CONTRACT_ALWAYS
