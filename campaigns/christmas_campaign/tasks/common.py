@@ -28,6 +28,7 @@ from campaigns.errors import (
     NotionRateLimited,
     NotionUnavailable,
     OrchestrationError,
+    OrchestratorUnavailable,
     ResendUnavailable,
 )
 from campaigns.mailer import ResendMailer
@@ -35,7 +36,13 @@ from campaigns.notion_crm import NotionCRM
 from campaigns.settings import Settings
 
 # What a whole-run retry can heal: the service was busy or away, not wrong.
-TRANSIENT = (NotionRateLimited, NotionUnavailable, ResendUnavailable, httpx.TransportError)
+TRANSIENT = (
+    NotionRateLimited,
+    NotionUnavailable,
+    ResendUnavailable,
+    OrchestratorUnavailable,
+    httpx.TransportError,
+)
 
 
 @contextmanager
@@ -76,9 +83,13 @@ def notion_rate_limit(name: str = NOTION_RATE_LIMIT) -> Callable[[], None]:
         try:
             rate_limit(name, occupy=1, strict=True)
         except ConcurrencySlotAcquisitionError as exc:
-            raise OrchestrationError(
-                f"The global concurrency limit {name} does not exist; run deploy_all.py, "
-                "which creates it at the configured Notion rate."
+            if "must be created" in str(exc):
+                raise OrchestrationError(
+                    f"The global concurrency limit {name} does not exist; run deploy_all.py, "
+                    "which creates it at the configured Notion rate."
+                ) from exc
+            raise OrchestratorUnavailable(
+                f"Could not take a slot of the rate limit {name} from the Prefect API: {exc}"
             ) from exc
 
     return wait

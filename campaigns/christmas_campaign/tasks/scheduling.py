@@ -14,17 +14,25 @@ from uuid import UUID
 
 from prefect import get_client, task
 from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterName,
+    FlowFilter,
+    FlowFilterName,
     FlowRunFilter,
     FlowRunFilterState,
     FlowRunFilterStateType,
     FlowRunFilterTags,
 )
 from prefect.client.schemas.objects import StateType
-from prefect.exceptions import ObjectNotFound
 from prefect.states import Cancelled, Scheduled
 
 from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS
-from campaigns.christmas_campaign.topology import run_tags, step_path
+from campaigns.christmas_campaign.topology import (
+    SEND_FLOW_NAME,
+    run_tags,
+    step_deployment,
+    step_path,
+)
 from campaigns.errors import DeploymentMissing
 from campaigns.idempotency import contact_ref
 
@@ -55,17 +63,24 @@ def schedule_send_runs(email: str, steps: list[StepRun]) -> list[CreatedRun]:
     """Create (or find again, by idempotency key) one Scheduled run per step."""
     created: list[CreatedRun] = []
     with get_client(sync_client=True) as client:
+        deployments = {
+            deployment.name: deployment.id
+            for deployment in client.read_deployments(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=[SEND_FLOW_NAME])),
+                deployment_filter=DeploymentFilter(
+                    name=DeploymentFilterName(any_=[step_deployment(s.email_number) for s in steps])
+                ),
+            )
+        }
         for step in steps:
-            name = step_path(step.email_number)
-            try:
-                deployment = client.read_deployment_by_name(name)
-            except ObjectNotFound:
+            deployment_id = deployments.get(step_deployment(step.email_number))
+            if deployment_id is None:
                 raise DeploymentMissing(
-                    f"Deployment {name} does not exist; register the deployments with "
-                    "`python campaigns/christmas_campaign/deployments/deploy_all.py`."
-                ) from None
+                    f"Deployment {step_path(step.email_number)} does not exist. "
+                    "Register it with `campaign deploy`."
+                )
             run = client.create_flow_run_from_deployment(
-                deployment.id,
+                deployment_id,
                 parameters=step.parameters,
                 state=Scheduled(scheduled_time=step.due_at),
                 idempotency_key=step.idempotency_key,
