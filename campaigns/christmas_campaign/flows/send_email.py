@@ -15,7 +15,7 @@ cursor (and, after email 7, mark the contact Completed in the same write).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prefect import flow, get_run_logger, runtime, task
@@ -68,83 +68,107 @@ def christmas_send_email(
     without them (an older version) looks the row up.
     """
     with retry_only_transient():
-        return _send(
-            email,
-            email_number,
-            template_id,
-            segment,
-            scheduled_for,
-            signup,
-            send_log_row_id,
-            send_log_read,
+        if signup.email != email.strip().lower():
+            raise CampaignError(
+                f"Parameter email does not match signup.email for step {email_number}."
+            )
+        services = Services(load_settings().require(*NOTION, *CONTENT, *RESEND))
+        ref = f"email {email_number} of contact {contact_ref(email)}"
+        _wait_until_due(scheduled_for)
+        contact, decision = check_contact(services, email, email_number)
+        if decision.action == Action.ALREADY_SENT:
+            return _completed(f"Skipped {ref}: {decision.reason}.")
+        log = StepLog(services, email, email_number, template_id, scheduled_for, contact)
+        log.row_id = send_log_row_id
+        if not send_log_read or (runtime.flow_run.run_count or 1) > 1:
+            done = log.find_row()  # a retry: the last try may have written the row already
+            if done is not None:
+                return _completed(f"Skipped {ref}: the send log already records it as {done}.")
+        if decision.action == Action.SKIP:
+            log.write(SendUpdate(status=SendStatus.SKIPPED, detail=decision.reason))
+            return _completed(f"Skipped {ref}: {decision.reason}.")
+        assert contact is not None  # only a contact can be sent to
+        try:
+            rendered = render_email(services, template_id, signup, segment, scheduled_for)
+            sent = deliver(
+                services,
+                email,
+                rendered,
+                unsubscribe_link(services.settings, email),
+                send_tags(CAMPAIGN, email_number, segment, template_id),
+                send_key(CAMPAIGN, email, email_number),
+            )
+        except CampaignError as exc:
+            log.record_failure(exc)
+            raise
+        log.mark_sent(sent.id)
+        get_run_logger().info(
+            "Sent %s as Resend email %s after %d attempt(s).", ref, sent.id, sent.attempts
         )
+        return sent.id
 
 
-def _send(
-    email: str,
-    email_number: int,
-    template_id: str,
-    segment: Segment,
-    scheduled_for: datetime,
-    signup: Signup,
-    send_log_row_id: str | None,
-    send_log_read: bool,
-) -> str | State:
-    if signup.email != email.strip().lower():
-        raise CampaignError(f"Parameter email does not match signup.email for step {email_number}.")
-    services = Services(load_settings().require(*NOTION, *CONTENT, *RESEND))
-    ref = f"email {email_number} of contact {contact_ref(email)}"
-    _wait_until_due(scheduled_for)
-    contact, decision = check_contact(services, email, email_number)
-    if decision.action == Action.ALREADY_SENT:
-        return _completed(f"Skipped {ref}: {decision.reason}.")
-    row_id = send_log_row_id
-    if not send_log_read or (runtime.flow_run.run_count or 1) > 1:
-        row = read_send_row(services, email, email_number)  # a retry: the last try may have written
-        row_id = row.page_id if row else None
-        if row is not None and row.status in ALREADY_SENT:
-            if contact is not None:
-                _move_cursor(services, contact, email_number, row.sent_at or datetime.now(UTC))
-            return _completed(f"Skipped {ref}: the send log already records it as {row.status}.")
+@dataclass
+class StepLog:
+    """The step's send-log row and the contact's cursor, written as the step goes."""
 
-    def log_row(update: SendUpdate) -> None:
-        contact_id = contact.page_id if contact else None
-        write_send_row(
-            services, email, email_number, template_id, contact_id, scheduled_for, update, row_id
-        )
+    services: Services
+    email: str
+    email_number: int
+    template_id: str
+    scheduled_for: datetime
+    contact: Contact | None
+    row_id: str | None = None
 
-    if decision.action == Action.SKIP:
-        log_row(SendUpdate(status=SendStatus.SKIPPED, detail=decision.reason))
-        return _completed(f"Skipped {ref}: {decision.reason}.")
-    assert contact is not None  # only a contact can be sent to
-    try:
-        rendered = render_email(services, template_id, signup, segment, scheduled_for)
-        sent = deliver(
-            services,
-            email,
-            rendered,
-            unsubscribe_link(services.settings, email),
-            send_tags(CAMPAIGN, email_number, segment, template_id),
-            send_key(CAMPAIGN, email, email_number),
+    def find_row(self) -> SendStatus | None:
+        """Look the row up; when it already says the email left, move the cursor and say so."""
+        row = read_send_row(self.services, self.email, self.email_number)
+        self.row_id = row.page_id if row else None
+        if row is None or row.status not in ALREADY_SENT:
+            return None
+        self.move_cursor(row.sent_at or datetime.now(UTC))
+        return row.status
+
+    def write(self, update: SendUpdate) -> None:
+        contact_id = self.contact.page_id if self.contact else None
+        row = write_send_row(
+            self.services,
+            self.email,
+            self.email_number,
+            self.template_id,
+            contact_id,
+            self.scheduled_for,
+            update,
+            self.row_id,
         )
-    except CampaignError as exc:
-        _record_failure(log_row, exc)
-        raise
-    sent_at = datetime.now(UTC)
-    log_row(
-        SendUpdate(
-            status=SendStatus.SENT,
-            sent_at=sent_at,
-            resend_email_id=sent.id,
-            flow_run_id=str(runtime.flow_run.id or ""),
-            detail="",
+        self.row_id = row.page_id
+
+    def mark_sent(self, resend_email_id: str) -> None:
+        """The row says Sent, then the contact's Last Email Sent moves on (in that order)."""
+        sent_at = datetime.now(UTC)
+        self.write(
+            SendUpdate(
+                status=SendStatus.SENT,
+                sent_at=sent_at,
+                resend_email_id=resend_email_id,
+                flow_run_id=str(runtime.flow_run.id or ""),
+                detail="",
+            )
         )
-    )
-    _move_cursor(services, contact, email_number, sent_at)
-    get_run_logger().info(
-        "Sent %s as Resend email %s after %d attempt(s).", ref, sent.id, sent.attempts
-    )
-    return sent.id
+        self.move_cursor(sent_at)
+
+    def move_cursor(self, at: datetime) -> None:
+        contact = self.contact
+        if contact is not None and (contact.last_email_sent or 0) < self.email_number:
+            last = self.email_number == EMAIL_COUNT
+            record_sent(self.services, contact.page_id, self.email_number, at, last=last)
+
+    def record_failure(self, exc: CampaignError) -> None:
+        """Best effort: note the error on the row; the run fails with the original error."""
+        try:
+            self.write(SendUpdate(status=SendStatus.FAILED, detail=str(exc)))
+        except CampaignError:
+            get_run_logger().warning("Could not record the failure on the send log.")
 
 
 @task(name="check-contact", **TASK_OPTIONS)
@@ -192,11 +216,6 @@ def _previous_due_at(
     )
 
 
-def _move_cursor(services: Services, contact: Contact, email_number: int, at: datetime) -> None:
-    if (contact.last_email_sent or 0) < email_number:
-        record_sent(services, contact.page_id, email_number, at, last=email_number == EMAIL_COUNT)
-
-
 def _wait_until_due(scheduled_for: datetime) -> None:
     """Never send before the due time, even if a worker started the run a little early."""
     early = (scheduled_for.astimezone(UTC) - datetime.now(UTC)).total_seconds()
@@ -207,11 +226,3 @@ def _wait_until_due(scheduled_for: datetime) -> None:
 def _completed(message: str) -> State:
     get_run_logger().info(message)
     return Completed(message=message)
-
-
-def _record_failure(log_row: Callable[[SendUpdate], None], exc: CampaignError) -> None:
-    """Best effort: note the error on the log row; the run fails with the original error."""
-    try:
-        log_row(SendUpdate(status=SendStatus.FAILED, detail=str(exc)))
-    except CampaignError:
-        get_run_logger().warning("Could not record the failure on the send log.")

@@ -127,14 +127,18 @@ def _orchestrator_runs() -> list[Any]:
         )
 
 
-def _send_run_states(email: str) -> dict[int, str]:
+def _send_runs(email: str) -> dict[int, Any]:
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
                 tags=FlowRunFilterTags(all_=[CAMPAIGN, contact_tag(email)])
             )
         )
-    return {r.parameters["email_number"]: r.state.type.value for r in runs if r.state}
+    return {r.parameters["email_number"]: r for r in runs}
+
+
+def _send_run_states(email: str) -> dict[int, str]:
+    return {n: r.state.type.value for n, r in _send_runs(email).items() if r.state}
 
 
 def _later_runs_cancelled(email: str) -> bool:
@@ -183,8 +187,7 @@ def test_signup_unsubscribe_and_complaint_through_the_service(webhooks: Webhooks
     for signup in (LEAVING, COMPLAINING):
         webhooks.wait_for(lambda s=signup: _later_runs_cancelled(s.email), 90, "the cancel")
     crm = webhooks.stack.crm()
-    due = [crm.find_send(s.email, 2) for s in (LEAVING, COMPLAINING)]
-    latest = max(row.scheduled_for for row in due if row and row.scheduled_for)
+    latest = max(_send_runs(s.email)[2].expected_start_time for s in (LEAVING, COMPLAINING))
     time.sleep(max(0.0, (latest - datetime.now(UTC)).total_seconds()) + 15)
 
     assert [int(_tag(e)) for e in webhooks.emails_to(LEAVING.email)] == [1]
@@ -193,9 +196,7 @@ def test_signup_unsubscribe_and_complaint_through_the_service(webhooks: Webhooks
     assert crm.contact_status(COMPLAINING.email) == SequenceStatus.COMPLAINED
     complained_row = crm.find_send(COMPLAINING.email, 1)
     assert complained_row is not None and complained_row.status == SendStatus.COMPLAINED
-    for number in range(2, 8):
-        row = crm.find_send(LEAVING.email, number)
-        assert row is not None and row.status == SendStatus.SKIPPED
+    assert list(crm.find_sends(LEAVING.email)) == [1]  # steps 2..7 never ran: no rows
     assert len(_orchestrator_runs()) == 2
 
 
