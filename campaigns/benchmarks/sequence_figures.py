@@ -7,15 +7,17 @@ Prints, each against a baseline measured in the same run on the same stack:
 - CPU seconds per flow run of the worker's children (process start included), against the
   same for a no-op flow run.
 
-Run:  python -m campaigns.benchmarks.sequence_figures   (about 4 minutes on 2 cores)
+Run:  python -m campaigns.benchmarks.sequence_figures [--postgres]   (about 4 minutes on 2 cores)
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,17 +26,13 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.benchmarks.noop_flow import noop
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
-from campaigns.christmas_campaign.topology import (
-    ORCHESTRATOR_DEPLOYMENT,
-    ORCHESTRATOR_FLOW_NAME,
-    WORK_POOL,
-)
+from campaigns.christmas_campaign.topology import ORCHESTRATOR_PATH, WORK_POOL
 from campaigns.local_stack import REPO_ROOT, LocalStack
 from campaigns.models import Segment, Signup
+from campaigns.postgres_cluster import PostgresCluster
 
 RUNS = 5
 TIME_SCALE = 45.0
-ORCHESTRATOR = f"{ORCHESTRATOR_FLOW_NAME}/{ORCHESTRATOR_DEPLOYMENT}"
 
 
 def children_cpu(pid: int) -> float:
@@ -89,7 +87,7 @@ def sequences(stack: LocalStack) -> tuple[float, int, int, float]:
     latencies = []
     for i in range(RUNS):
         contact, start = signup(i), time.monotonic()
-        trigger(ORCHESTRATOR, contact.model_dump(mode="json"))
+        trigger(ORCHESTRATOR_PATH, contact.model_dump(mode="json"))
         while not any(e["to"] == [contact.email] for e in stack.resend.emails):
             time.sleep(0.05)
         latencies.append(time.monotonic() - start)
@@ -102,14 +100,21 @@ def sequences(stack: LocalStack) -> tuple[float, int, int, float]:
     return statistics.median(latencies), len(stack.resend.emails), notion, cpu
 
 
-def main() -> None:
-    with (
-        tempfile.TemporaryDirectory() as folder,
-        LocalStack(Path(folder), TIME_SCALE) as stack,
-        temporary_settings(updates={PREFECT_API_URL: stack.api_url}),
-    ):
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", action="store_true", help="Prefect on PostgreSQL")
+    args = parser.parse_args(argv)
+    with ExitStack() as context:
+        folder = Path(context.enter_context(tempfile.TemporaryDirectory()))
+        database_url = None
+        if args.postgres:
+            cluster = PostgresCluster(Path(context.enter_context(tempfile.TemporaryDirectory())))
+            database_url = context.enter_context(cluster).url
+        stack = context.enter_context(LocalStack(folder, TIME_SCALE, database_url=database_url))
+        context.enter_context(temporary_settings(updates={PREFECT_API_URL: stack.api_url}))
         base_seconds, base_cpu = baseline(stack)
         latency, sent, notion, cpu = sequences(stack)
+    print(f"Prefect on {'PostgreSQL' if args.postgres else 'SQLite'}, one worker.")
     print(f"Emails sent: {sent} of {7 * RUNS} expected.")
     print(
         f"Trigger to email 1, median of {RUNS}: {latency:.2f} s; no-op flow run trigger to "
