@@ -76,7 +76,6 @@ def deployment_path(flow_name: str, deployment: str) -> str:
 
 
 ORCHESTRATOR_PATH = deployment_path(ORCHESTRATOR_FLOW_NAME, ORCHESTRATOR_DEPLOYMENT)
-CANCEL_PATH = deployment_path(CANCEL_FLOW_NAME, CANCEL_DEPLOYMENT)
 
 
 def step_path(email_number: int) -> str:
