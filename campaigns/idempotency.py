@@ -36,3 +36,23 @@ def enrollment_key(campaign: str, email: str, enrolled_at: datetime) -> str:
 def step_run_key(campaign: str, email: str, enrolled_at: datetime, email_number: int) -> str:
     """The Prefect flow-run key of one scheduled step of one enrollment."""
     return f"{enrollment_key(campaign, email, enrolled_at)}/{email_number}"
+
+
+def redrive_key(lost_run_key: str, attempt: int) -> str:
+    """The Prefect key of the reconciler's `attempt`-th new run of a lost step or signup.
+
+    Built on the key of the step (or signup) it replaces, so the step's runs still share one
+    prefix, and two reconciler passes that see the same loss create one run between them.
+    """
+    return f"{lost_run_key}/redrive-{attempt}"
+
+
+def defer_key(step_key: str, deferring_run_id: str) -> str:
+    """The Prefect key of the run a send run creates when it defers its step: one per deferring
+    run, so a retry of that run finds the same next run."""
+    return f"{step_key}/defer-{deferring_run_id}"
+
+
+def signup_run_key(campaign: str, email: str, lost_run_id: str) -> str:
+    """The key of a signup's orchestrator run that replaces the lost run `lost_run_id`."""
+    return f"{campaign}/signup/{contact_ref(email)}/{lost_run_id}"

@@ -17,9 +17,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -177,6 +178,14 @@ class LocalStack:
         self.spawn("server", [_prefect(), *args], extra_env=database)
         self._wait_healthy(timeout=180)
 
+    def stop_server(self) -> None:
+        """Stop the Prefect server (workers keep running and retry); `start_server` resumes."""
+        _terminate(self.processes.pop("server"))
+
+    def start_server(self) -> None:
+        """Start the Prefect server again on the same port and database."""
+        self._start_server()
+
     def deploy(self) -> str:
         result = subprocess.run(  # noqa: S603 - our own script, our own interpreter
             [sys.executable, str(DEPLOY_SCRIPT)],
@@ -254,3 +263,17 @@ def _terminate(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def running_stack(state_dir: Path, **options: Any) -> Iterator[LocalStack]:
+    """A started stack, with this process's Prefect client aimed at its server; stopped after."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    stack = LocalStack(state_dir, **options)
+    try:
+        stack.start()
+        with temporary_settings(updates={PREFECT_API_URL: stack.api_url}):
+            yield stack
+    finally:
+        stack.stop()

@@ -10,7 +10,9 @@ import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Annotated
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -47,6 +49,8 @@ class SequenceStatus(StrEnum):
     COMPLAINED = "Complained"
     CONVERTED = "Converted"
     CANCELLED = "Cancelled"
+    # Signed up after the campaign's end, so never enrolled (or enrolled, and the end came).
+    CAMPAIGN_ENDED = "Campaign Ended"
 
 
 # Statuses that mean "never email this person again" (consent withdrawn or address unusable).
@@ -115,6 +119,29 @@ def _lower(value: str) -> str:
     return value.lower()
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    """The IANA names this machine knows (read once: listing them scans the zone files)."""
+    # `localtime` and `Factory` are files of the zone directory, not places.
+    return (frozenset(available_timezones()) | {"UTC"}) - {"localtime", "Factory", "posixrules"}
+
+
+def iana_zone(name: str) -> ZoneInfo:
+    """The IANA time zone of this exact name, or a ValueError saying what is expected.
+
+    Only names of the zone database are accepted, so a path or `localtime` never reaches the
+    file system.
+    """
+    if name not in _zone_names():
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Paris")
+    return ZoneInfo(name)
+
+
+def _check_zone(value: str) -> str:
+    iana_zone(value)
+    return value
+
+
 Email = Annotated[EmailStr, BeforeValidator(_strip), AfterValidator(_lower), Field(max_length=200)]
 Name = Annotated[
     str, BeforeValidator(_strip), Field(min_length=1, max_length=100), AfterValidator(_clean_text)
@@ -127,6 +154,8 @@ OptionalLabel = Annotated[Label | None, BeforeValidator(_blank_to_none)]
 ColourCount = Annotated[int, Field(ge=0, le=SYSTEM_COUNT)]
 Score = Annotated[int, Field(ge=0, le=100)]
 Dollars = Annotated[Decimal, Field(ge=0, le=1_000_000_000, decimal_places=2)]
+TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_check_zone)]
+OptionalTimeZone = Annotated[TimeZoneName | None, BeforeValidator(_blank_to_none)]
 
 
 class Signup(BaseModel):
@@ -147,6 +176,9 @@ class Signup(BaseModel):
     weakest_system_1: OptionalLabel = None
     weakest_system_2: OptionalLabel = None
     revenue_leak_monthly: Dollars | None = None
+    # The contact's IANA zone, e.g. from `Intl.DateTimeFormat().resolvedOptions().timeZone`;
+    # None: CAMPAIGN_TIMEZONE. Emails 2 to 7 go out inside the send window of this zone.
+    timezone: OptionalTimeZone = None
 
     @model_validator(mode="after")
     def _colours_cover_every_system(self) -> Signup:
@@ -178,6 +210,7 @@ class Contact(BaseModel):
     enrolled_at: datetime | None = None
     last_email_sent: int | None = None
     last_email_sent_at: datetime | None = None
+    time_zone: str = ""  # the IANA zone the contact gave at signup; empty: CAMPAIGN_TIMEZONE
 
 
 class EmailTemplate(BaseModel):

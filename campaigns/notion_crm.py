@@ -81,6 +81,18 @@ class NotionCRM:
         )
         return contact_from_page(pages[0]) if pages else None
 
+    def contacts_with_status(self, status: SequenceStatus) -> list[Contact]:
+        """Every contact whose Sequence Status is `status` (100 per request, oldest first)."""
+        body = {
+            "filter": {"property": "Sequence Status", "select": {"equals": status.value}},
+            "sorts": _OLDEST_FIRST,
+        }
+        what = f"listing the {status.value} contacts"
+        return [
+            contact_from_page(page)
+            for page in self.api.query(what, self.data_source("contacts"), body)
+        ]
+
     def find_or_create_contact(self, signup: Signup) -> Contact:
         """The contact of this address, created with name and business only when missing."""
         existing = self.find_contact(signup.email)
@@ -107,17 +119,31 @@ class NotionCRM:
         with the same details is returned as it is: a re-run writes nothing new.
         """
         properties = {
-            "Name": p.title(signup.first_name, "Name"),
-            "Business Name": p.rich_text(signup.business_name, "Business Name"),
-            "Segment": p.select(segment.value),
-            "Assessment Score": p.number(signup.assessment_score),
-            "Red Systems": p.number(signup.red_systems),
-            "Orange Systems": p.number(signup.orange_systems),
-            "Yellow Systems": p.number(signup.yellow_systems),
-            "Green Systems": p.number(signup.green_systems),
+            **_signup_properties(known, signup, segment),
             "Sequence Status": p.select(SequenceStatus.ACTIVE.value),
             "Enrolled At": p.date(enrolled_at),
         }
+        if known is not None and _already_enrolled(known, signup, segment, enrolled_at):
+            return known
+        return self._write_contact(known, signup, properties, "enrolling")
+
+    def record_late_signup(
+        self, known: Contact | None, signup: Signup, segment: Segment
+    ) -> Contact:
+        """Record a signup that came after the campaign's end: its answers, `Campaign Ended`.
+
+        Nothing is scheduled for it, so `Enrolled At` is left as it is (empty for a new contact).
+        One request: a create, or an update of `known`.
+        """
+        properties = {
+            **_signup_properties(known, signup, segment),
+            "Sequence Status": p.select(SequenceStatus.CAMPAIGN_ENDED.value),
+        }
+        return self._write_contact(known, signup, properties, "recording the late signup of")
+
+    def _write_contact(
+        self, known: Contact | None, signup: Signup, properties: dict[str, Any], doing: str
+    ) -> Contact:
         if known is None:
             page = self.api.create_page(
                 f"creating contact {contact_ref(signup.email)}",
@@ -128,9 +154,7 @@ class NotionCRM:
                 "Created contact page %s for contact %s.", page["id"], contact_ref(signup.email)
             )
             return contact_from_page(page)
-        if _already_enrolled(known, signup, segment, enrolled_at):
-            return known
-        page = self.api.update_page(f"enrolling contact {known.page_id}", known.page_id, properties)
+        page = self.api.update_page(f"{doing} contact {known.page_id}", known.page_id, properties)
         return contact_from_page(page)
 
     def set_contact_status(self, page_id: str, status: SequenceStatus) -> Contact:
@@ -312,6 +336,27 @@ def _send_update_properties(update: SendUpdate) -> dict[str, Any]:
     return properties
 
 
+def _signup_properties(known: Contact | None, signup: Signup, segment: Segment) -> dict[str, Any]:
+    """The contact's answers as Notion properties.
+
+    `Time Zone` is written only when the signup gives one or the contact held one (to clear
+    it), so a Contacts database not yet migrated keeps working for signups without a zone.
+    """
+    properties = {
+        "Name": p.title(signup.first_name, "Name"),
+        "Business Name": p.rich_text(signup.business_name, "Business Name"),
+        "Segment": p.select(segment.value),
+        "Assessment Score": p.number(signup.assessment_score),
+        "Red Systems": p.number(signup.red_systems),
+        "Orange Systems": p.number(signup.orange_systems),
+        "Yellow Systems": p.number(signup.yellow_systems),
+        "Green Systems": p.number(signup.green_systems),
+    }
+    if signup.timezone or (known is not None and known.time_zone):
+        properties["Time Zone"] = p.rich_text(signup.timezone or "", "Time Zone")
+    return properties
+
+
 def _already_enrolled(
     contact: Contact, signup: Signup, segment: Segment, enrolled_at: datetime
 ) -> bool:
@@ -322,6 +367,7 @@ def _already_enrolled(
         and contact.segment == segment
         and (contact.first_name, contact.business_name, contact.assessment_score)
         == (signup.first_name, signup.business_name, signup.assessment_score)
+        and contact.time_zone == (signup.timezone or "")
         and (
             contact.red_systems,
             contact.orange_systems,

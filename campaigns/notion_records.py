@@ -48,6 +48,7 @@ def contact_from_page(page: dict[str, Any]) -> Contact:
         enrolled_at=p.read_date(props, "Enrolled At"),
         last_email_sent=p.read_int(props, "Last Email Sent"),
         last_email_sent_at=p.read_date(props, "Last Email Sent At"),
+        time_zone=p.read_text(props, "Time Zone"),
     )
 
 

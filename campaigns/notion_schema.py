@@ -31,6 +31,7 @@ SCHEMA: dict[str, tuple[str, dict[str, tuple[str, list[str]]]]] = {
             "Enrolled At": ("date", []),
             "Last Email Sent": ("number", []),
             "Last Email Sent At": ("date", []),
+            "Time Zone": ("rich_text", []),
         },
     ),
     "templates": (

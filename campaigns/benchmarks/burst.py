@@ -27,19 +27,20 @@ from typing import Any
 
 from prefect import get_client
 from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterName,
     FlowRunFilter,
     FlowRunFilterState,
     FlowRunFilterStateType,
     FlowRunFilterTags,
 )
 from prefect.client.schemas.objects import StateType
-from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.benchmarks.sequence_figures import baseline
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.christmas_campaign.sequence import CAMPAIGN, EMAIL_COUNT
-from campaigns.christmas_campaign.topology import ORCHESTRATOR_PATH
-from campaigns.local_stack import LocalStack
+from campaigns.christmas_campaign.topology import CONTACT_FLOWS, ORCHESTRATOR_PATH
+from campaigns.local_stack import LocalStack, running_stack
 from campaigns.models import Segment, Signup
 from campaigns.postgres_cluster import PostgresCluster
 
@@ -151,6 +152,7 @@ def _runs_in(states: list[StateType]) -> list[Any]:
     with get_client(sync_client=True) as client:
         return list(
             client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=list(CONTACT_FLOWS))),
                 flow_run_filter=FlowRunFilter(
                     tags=FlowRunFilterTags(all_=[CAMPAIGN]),
                     state=FlowRunFilterState(type=FlowRunFilterStateType(any_=states)),
@@ -177,17 +179,16 @@ def burst_stack(folder: Path, *, postgres: bool) -> Iterator[LocalStack]:
         if postgres:
             pg_folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="burst-pg-"))
             database_url = stack.enter_context(PostgresCluster(Path(pg_folder))).url
-        local = LocalStack(
-            folder,
-            time_scale=TIME_SCALE,
-            database_url=database_url,
-            workers=2 if postgres else 1,
-            worker_limit=3 if postgres else 6,
-            notion_rate=NOTION_RATE,
+        yield stack.enter_context(
+            running_stack(
+                folder,
+                time_scale=TIME_SCALE,
+                database_url=database_url,
+                workers=2 if postgres else 1,
+                worker_limit=3 if postgres else 6,
+                notion_rate=NOTION_RATE,
+            )
         )
-        stack.enter_context(local)
-        stack.enter_context(temporary_settings(updates={PREFECT_API_URL: local.api_url}))
-        yield local
 
 
 def main(argv: list[str] | None = None) -> None:

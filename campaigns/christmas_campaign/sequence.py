@@ -78,10 +78,30 @@ def offset_for(email_number: int, *, testing_mode: bool, time_scale: float = 1.0
     return (testing if testing_mode else production) / time_scale
 
 
+def scale_duration(
+    duration: timedelta, *, testing_mode: bool, time_scale: float = 1.0
+) -> timedelta:
+    """A production duration shrunk the way the table in force shrinks the sequence.
+
+    The TESTING_MODE table runs the ten days of the production table in 27 minutes, so a
+    duration is multiplied by that ratio there; then, like every offset, divided by the scale.
+    """
+    if time_scale <= 0:
+        raise ValueError(f"time_scale must be positive, got {time_scale}")
+    if testing_mode:
+        production, testing = _OFFSETS[EMAIL_COUNT]
+        duration = duration * (testing / production)
+    return duration / time_scale
+
+
 def build_schedule(
     enrolled_at: datetime, segment: Segment, *, testing_mode: bool, time_scale: float = 1.0
 ) -> list[ScheduledEmail]:
-    """The seven (email number, template id, due time) rows for one enrollment, in UTC."""
+    """The seven (email number, template id, due time) rows for one enrollment, in UTC.
+
+    These are the planned offsets only; `timing.plan_schedule` fits them to the campaign's end
+    and the send window, and is what the orchestrator schedules.
+    """
     if enrolled_at.tzinfo is None or enrolled_at.utcoffset() is None:
         # A naive time would be read as UTC by Prefect and could shift a send by hours.
         raise ValueError("enrolled_at must be timezone-aware")

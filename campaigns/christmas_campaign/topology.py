@@ -26,8 +26,18 @@ WORK_POOL = "christmas-pool"
 ORCHESTRATOR_FLOW_NAME = "christmas-email-sequence-orchestrator"
 SEND_FLOW_NAME = "christmas-send-email"
 CANCEL_FLOW_NAME = "christmas-cancel-sequence"
+RECONCILER_FLOW_NAME = "christmas-reconcile"
+# The flows that do a contact's work (the reconciler only watches them; its own runs are
+# always scheduled ahead, so "nothing left to run" means none of these).
+CONTACT_FLOWS = (ORCHESTRATOR_FLOW_NAME, SEND_FLOW_NAME, CANCEL_FLOW_NAME)
 ORCHESTRATOR_DEPLOYMENT = "christmas-orchestrator"
 CANCEL_DEPLOYMENT = "christmas-cancel"
+RECONCILER_DEPLOYMENT = "christmas-reconciler"
+# The tag of a run that failed for a reason a person must fix (a Draft template, a bad signup):
+# its retries are cancelled and the reconciler reports it instead of starting it again.
+PERMANENT_FAILURE_TAG = "failure:permanent"
+# The automation that marks a run Crashed when its heartbeats stop (deploy_all.py creates it).
+SILENT_RUN_AUTOMATION = "christmas-crash-silent-runs"
 DEPLOYMENT_TAGS = (CAMPAIGN,)
 
 # The global concurrency limit every Notion call of a flow run draws from (a rate limit).
@@ -55,6 +65,8 @@ def step_deployment(email_number: int) -> str:
 
 
 CANCEL_QUEUE = QueueSpec("christmas-cancel", concurrency_limit=2)
+# One reconciler at a time: two would both see the same lost step.
+RECONCILER_QUEUE = QueueSpec(RECONCILER_DEPLOYMENT, concurrency_limit=1)
 ORCHESTRATOR_QUEUE = QueueSpec("christmas-orchestrator", concurrency_limit=3)
 
 
@@ -64,10 +76,11 @@ def step_queue(email_number: int) -> QueueSpec:
 
 
 def queues_by_priority() -> list[QueueSpec]:
-    """The pool's queues, served in this order: stops, then email 1 (it answers a signup),
-    then new signups, then emails 2..7 in step order, so a backlog drains oldest step first."""
+    """The pool's queues, served in this order: stops, the reconciler (it heals the rest), then
+    email 1 (it answers a signup), then new signups, then emails 2..7 in step order, so a
+    backlog drains oldest step first."""
     later_steps = [step_queue(n) for n in range(2, EMAIL_COUNT + 1)]
-    return [CANCEL_QUEUE, step_queue(1), ORCHESTRATOR_QUEUE, *later_steps]
+    return [CANCEL_QUEUE, RECONCILER_QUEUE, step_queue(1), ORCHESTRATOR_QUEUE, *later_steps]
 
 
 def deployment_path(flow_name: str, deployment: str) -> str:
@@ -76,6 +89,7 @@ def deployment_path(flow_name: str, deployment: str) -> str:
 
 
 ORCHESTRATOR_PATH = deployment_path(ORCHESTRATOR_FLOW_NAME, ORCHESTRATOR_DEPLOYMENT)
+RECONCILER_PATH = deployment_path(RECONCILER_FLOW_NAME, RECONCILER_DEPLOYMENT)
 
 
 def step_path(email_number: int) -> str:
@@ -92,6 +106,13 @@ def step_tag(email_number: int) -> str:
 
 
 def run_tags(email: str, email_number: int | None = None) -> list[str]:
-    """The tags of a contact's run: the campaign, the contact and, for a send, its step."""
+    """The tags of a contact's send run: the campaign, the contact and, for a send, its step."""
     tags = [CAMPAIGN, contact_tag(email)]
     return tags if email_number is None else [*tags, step_tag(email_number)]
+
+
+def orchestrator_tags(email: str, source: str) -> list[str]:
+    """The tags of a signup's orchestrator run: the campaign, the contact, who started it
+    (`signup-webhook`, `cli`, `reconciler`, ...). The contact tag lets the reconciler find a
+    later run of the same signup."""
+    return [CAMPAIGN, contact_tag(email), f"source:{source}"]

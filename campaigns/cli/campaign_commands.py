@@ -185,28 +185,58 @@ def preview(
 def simulate(
     segment: Annotated[Segment, typer.Option(help="The contact's segment.")],
     start: Annotated[
-        str | None, typer.Option(help="Enrollment time, ISO 8601 (no offset: read in --tz).")
+        str | None, typer.Option(help="Signup time, ISO 8601 (no offset: read in --tz).")
     ] = None,
-    tz: Annotated[str | None, typer.Option(help="IANA zone, e.g. Europe/Paris.")] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            help="The contact's IANA zone, e.g. Europe/Paris (default: CAMPAIGN_TIMEZONE)."
+        ),
+    ] = None,
     testing: Annotated[
-        bool | None,
-        typer.Option("--testing/--production", help="Table to use (default: TESTING_MODE)."),
-    ] = None,
+        bool,
+        typer.Option(
+            "--testing/--production",
+            help="The TESTING_MODE table at SEQUENCE_TIME_SCALE (default: the production table).",
+        ),
+    ] = False,
     time_scale: Annotated[
-        float | None, typer.Option(help="Divide every delay (default: SEQUENCE_TIME_SCALE).")
+        float | None,
+        typer.Option(
+            help="Divide every delay (default: 1, or SEQUENCE_TIME_SCALE with --testing)."
+        ),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the steps as a JSON list, for scripts.")
+    ] = False,
 ) -> None:
-    """The seven due times of one enrollment, in UTC and a time zone; no network at all."""
-    from campaigns.cli.simulate import parse_start, parse_zone, timeline, timeline_table, zone_label
+    """The due times of one signup, which steps move or drop and why; no network at all."""
+    import json
+
+    from campaigns.christmas_campaign.timing import Timing
+    from campaigns.cli.simulate import (
+        parse_start,
+        parse_zone,
+        timeline,
+        timeline_table,
+        timing_summary,
+        zone_label,
+    )
 
     settings = load_settings()
-    zone = parse_zone(tz)
+    zone = parse_zone(tz) if tz else settings.campaign_zone
     begin = parse_start(start, zone)
-    scale = settings.sequence_time_scale if time_scale is None else time_scale
+    scale = (
+        time_scale if time_scale is not None else (settings.sequence_time_scale if testing else 1)
+    )
     if scale <= 0:
         raise InputError("--time-scale must be positive.")
-    mode = settings.testing_mode if testing is None else testing
-    rows = timeline(segment, begin, zone, testing_mode=mode, time_scale=scale)
-    out.print(timeline_table(rows, segment, zone_label(zone, begin)))
-    table_name = "TESTING_MODE (minutes)" if mode else "production (hours)"
-    out.print(f"Table: {table_name}, time scale {scale:g}.")
+    chosen = settings.model_copy(update={"testing_mode": testing, "sequence_time_scale": scale})
+    timing = Timing.from_settings(chosen, now=begin)
+    rows = timeline(segment, begin, zone, timing)
+    if as_json:
+        typer.echo(json.dumps([row.as_json() for row in rows], indent=2))
+        return
+    label = zone_label(zone, begin)
+    out.print(timeline_table(rows, segment, label, begin.astimezone(zone)))
+    out.print(timing_summary(timing, label), highlight=False)

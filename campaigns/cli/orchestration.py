@@ -20,6 +20,8 @@ from uuid import UUID
 import httpx
 from prefect import get_client
 from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterName,
     FlowRunFilter,
     FlowRunFilterId,
     FlowRunFilterState,
@@ -34,7 +36,13 @@ from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL
 
 from campaigns.christmas_campaign.deployments.deploy_all import check_api, deployment_specs
 from campaigns.christmas_campaign.sequence import CAMPAIGN
-from campaigns.christmas_campaign.topology import ORCHESTRATOR_PATH, WORK_POOL, run_tags
+from campaigns.christmas_campaign.topology import (
+    CONTACT_FLOWS,
+    ORCHESTRATOR_PATH,
+    WORK_POOL,
+    orchestrator_tags,
+    run_tags,
+)
 from campaigns.errors import DeploymentMissing, OrchestrationError
 from campaigns.models import Signup
 
@@ -82,7 +90,7 @@ def trigger_orchestrator(signup: Signup, source: str = "cli") -> FlowRun:
         return client.create_flow_run_from_deployment(
             deployment.id,
             parameters=signup.model_dump(mode="json"),
-            tags=[CAMPAIGN, f"source:{source}"],
+            tags=orchestrator_tags(signup.email, source),
         )
 
 
@@ -160,10 +168,11 @@ def run_worker(pool: str, limit: int, run_once: bool) -> int:
 
 
 def pending_runs(limit: int = 200) -> list[FlowRun]:
-    """The campaign's runs not yet finished, soonest first."""
+    """The contacts' runs not yet finished, soonest first (not the reconciler's)."""
     not_done = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
     with get_client(sync_client=True) as client, prefect_errors("reading the pending runs"):
         return client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=list(CONTACT_FLOWS))),
             flow_run_filter=FlowRunFilter(
                 tags=FlowRunFilterTags(all_=[CAMPAIGN]),
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=not_done)),

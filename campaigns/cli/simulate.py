@@ -1,32 +1,44 @@
 """`campaign simulate`: the seven due times of one enrollment, computed offline.
 
-It runs the same `build_schedule` the orchestrator runs, so what it prints is what Prefect would
-be asked to schedule. Nothing here touches the network (or imports Prefect).
+It runs the same `timing.plan_schedule` the orchestrator runs (the campaign's end, the minimum
+gap, the send window of the contact's zone), so what it prints is what Prefect would be asked
+to schedule, and which steps would be moved or dropped, and why. Nothing here touches the
+network (or imports Prefect).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from rich import box
 from rich.table import Table
 
-from campaigns.christmas_campaign.sequence import build_schedule
+from campaigns.christmas_campaign.timing import Timing, duration_text, plan_schedule
 from campaigns.christmas_campaign.variables import days_until_christmas
 from campaigns.errors import InputError
-from campaigns.models import Segment
+from campaigns.models import Segment, iana_zone
 
 
 @dataclass(frozen=True)
 class TimelineRow:
     email_number: int
     template_id: str
-    offset: timedelta
-    due_utc: datetime
-    due_local: datetime
-    days_until_christmas: int
+    offset: timedelta | None  # None: the step is dropped
+    due_utc: datetime | None
+    due_local: datetime | None
+    days_until_christmas: int | None
+    note: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        """The row for `--json`: ISO 8601 times, UTC and local, null when the step is dropped."""
+        return {
+            "email_number": self.email_number,
+            "template_id": self.template_id,
+            "due_at": self.due_utc.isoformat() if self.due_utc else None,
+            "local_due_at": self.due_local.isoformat() if self.due_local else None,
+            "note": self.note,
+        }
 
 
 def parse_zone(name: str | None) -> tzinfo:
@@ -35,8 +47,8 @@ def parse_zone(name: str | None) -> tzinfo:
         local = datetime.now().astimezone().tzinfo
         return local if local is not None else UTC
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        return iana_zone(name)
+    except ValueError:
         raise InputError(
             f"Unknown time zone {name!r}. Use an IANA name such as Europe/Paris or "
             "America/New_York, or UTC."
@@ -57,21 +69,23 @@ def parse_start(value: str | None, zone: tzinfo) -> datetime:
     return start.replace(tzinfo=zone) if start.tzinfo is None else start
 
 
-def timeline(
-    segment: Segment, start: datetime, zone: tzinfo, *, testing_mode: bool, time_scale: float
-) -> list[TimelineRow]:
-    schedule = build_schedule(start, segment, testing_mode=testing_mode, time_scale=time_scale)
-    return [
-        TimelineRow(
-            email_number=step.email_number,
-            template_id=step.template_id,
-            offset=step.due_at - start.astimezone(UTC),
-            due_utc=step.due_at,
-            due_local=step.due_at.astimezone(zone),
-            days_until_christmas=days_until_christmas(step.due_at),
+def timeline(segment: Segment, start: datetime, zone: tzinfo, timing: Timing) -> list[TimelineRow]:
+    """The plan of one enrollment at `start` for a contact in `zone`, row by row."""
+    rows = []
+    for step in plan_schedule(start, segment, timing, zone):
+        due = step.due_at
+        rows.append(
+            TimelineRow(
+                email_number=step.email_number,
+                template_id=step.template_id,
+                offset=due - start.astimezone(UTC) if due else None,
+                due_utc=due,
+                due_local=due.astimezone(zone) if due else None,
+                days_until_christmas=days_until_christmas(due) if due else None,
+                note=step.note,
+            )
         )
-        for step in schedule
-    ]
+    return rows
 
 
 def human_offset(offset: timedelta) -> str:
@@ -85,11 +99,11 @@ def human_offset(offset: timedelta) -> str:
     return f"+{int(days)} d {rest / 3600:.0f} h"
 
 
-def timeline_table(rows: list[TimelineRow], segment: Segment, zone_name: str) -> Table:
-    start = rows[0].due_local if rows else None
+def timeline_table(
+    rows: list[TimelineRow], segment: Segment, zone_name: str, start: datetime
+) -> Table:
     title = f"Christmas sequence of a {segment.value} contact"
-    if start is not None:
-        title += f" enrolled {start.strftime('%Y-%m-%d %H:%M:%S %Z')}"
+    title += f" enrolled {start.strftime('%Y-%m-%d %H:%M:%S %Z')}"
     table = Table(title=title, box=box.SIMPLE, collapse_padding=True, pad_edge=False)
     table.add_column("#", justify="right")
     table.add_column("Template", no_wrap=True)
@@ -97,9 +111,17 @@ def timeline_table(rows: list[TimelineRow], segment: Segment, zone_name: str) ->
     table.add_column("UTC", no_wrap=True)
     table.add_column(zone_name, min_width=len(zone_name))
     table.add_column("To Xmas", justify="right", no_wrap=True)
-    seconds = any(row.due_utc.second or row.due_utc.microsecond for row in rows)
+    table.add_column("Note")
+    seconds = any(
+        row.due_utc.second or row.due_utc.microsecond for row in rows if row.due_utc is not None
+    )
     clock = "%H:%M:%S" if seconds else "%H:%M"
     for row in rows:
+        if row.due_utc is None or row.due_local is None or row.offset is None:
+            table.add_row(
+                str(row.email_number), row.template_id, "-", "dropped", "-", "-", row.note
+            )
+            continue
         table.add_row(
             str(row.email_number),
             row.template_id,
@@ -107,8 +129,27 @@ def timeline_table(rows: list[TimelineRow], segment: Segment, zone_name: str) ->
             row.due_utc.strftime(f"%d %b {clock}"),
             row.due_local.strftime(f"%a %d %b {clock} %Z"),
             f"{row.days_until_christmas} d",
+            row.note,
         )
     return table
+
+
+def timing_summary(timing: Timing, zone_name: str) -> str:
+    """One sentence per rule in force: the table, the end, the window, the gap."""
+    table = "TESTING_MODE (minutes)" if timing.testing_mode else "production (hours)"
+    parts = [f"Table: {table}, time scale {timing.time_scale:g}."]
+    if timing.ends_at is None:
+        parts.append("No campaign end (a scaled run without CAMPAIGN_ENDS_AT).")
+    else:
+        end = timing.ends_at.astimezone(timing.zone)
+        parts.append(f"Campaign ends {end:%Y-%m-%d %H:%M %Z}.")
+    if timing.send_window is None:
+        parts.append("No send window.")
+    else:
+        opens, closes = timing.send_window
+        parts.append(f"Send window {opens:%H:%M}-{closes:%H:%M} {zone_name}.")
+    parts.append(f"Minimum gap {duration_text(timing.gap)}.")
+    return " ".join(parts)
 
 
 def zone_label(zone: tzinfo, start: datetime) -> str:

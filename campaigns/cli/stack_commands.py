@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from campaigns.christmas_campaign.topology import WORKER_PROCESS_LIMIT
 from campaigns.cli.output import handled, out
@@ -97,21 +97,17 @@ def outbox(
 def deploy(
     pool: Annotated[str, typer.Option(help="Work pool (created if missing).")] = "christmas-pool",
 ) -> None:
-    """Register the work pool and the nine deployments on the Prefect API (as deploy_all.py)."""
-    from campaigns.christmas_campaign.deployments.deploy_all import deploy_all, ensure_work_pool
+    """Register the pool, queues, limits, automation and deployments (as deploy_all.py)."""
+    from campaigns.christmas_campaign.deployments.deploy_all import register
     from campaigns.cli.orchestration import prefect_errors, require_api
+    from campaigns.settings import load_settings
 
     url = require_api()
     out.print(f"Prefect API reachable at {url}.", markup=False)
     with prefect_errors("registering the deployments"):
-        created = ensure_work_pool(pool)
-        out.print(f"Work pool {pool} {'created' if created else 'already exists'} (process).")
-        names = deploy_all(pool=pool)
-    table = Table(title=f"{len(names)} deployments registered")
-    table.add_column("Deployment")
-    for name in names:
-        table.add_row(name)
-    out.print(table)
+        lines = register(load_settings(), pool)
+    for line in lines:
+        out.print(line, markup=False)
     out.print(f"Next: start a worker with `campaign worker --pool {pool}`.", markup=False)
 
 
@@ -141,6 +137,11 @@ def serve(
 
     url = require_api()
     out.print(f"Serving the campaign's deployments on {url}; Ctrl-C stops.", markup=False)
-    with prefect_errors("serving the deployments"), contextlib.suppress(KeyboardInterrupt):
-        serve_all(limit=limit)  # Ctrl-C is the normal way to stop, whenever it comes
+    # Ctrl-C is the normal way to stop, whenever it comes: while the runner is still starting,
+    # asyncio.run can surface it as CancelledError instead of KeyboardInterrupt.
+    with (
+        prefect_errors("serving the deployments"),
+        contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError),
+    ):
+        serve_all(limit=limit)
     out.print("Stopped serving.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -191,3 +192,38 @@ def test_signup_is_frozen() -> None:
     result = signup()
     with pytest.raises(ValidationError):
         result.first_name = "Eve"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param("Europe/Paris", "Europe/Paris", id="paris"),
+        pytest.param("Pacific/Kiritimati", "Pacific/Kiritimati", id="kiritimati"),
+        pytest.param("Asia/Calcutta", "Asia/Calcutta", id="legacy-name-browsers-send"),
+        pytest.param("UTC", "UTC", id="utc"),
+        pytest.param("", None, id="blank-is-unset"),
+        pytest.param(None, None, id="none"),
+    ],
+)
+def test_timezone_is_an_iana_name_or_unset(value: str | None, expected: str | None) -> None:
+    """The optional time zone is kept when it is an IANA name; blank means not given."""
+    assert signup(timezone=value).timezone == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Mars/Olympus", "localtime", "../../etc/passwd", "europe/paris", "x" * 65, "+01:00"],
+)
+def test_unknown_timezone_is_refused_naming_the_field(value: str) -> None:
+    """A name outside the IANA database (or a path, or an offset) is refused, naming timezone."""
+    with pytest.raises(ValidationError) as info:
+        signup(timezone=value)
+    assert [error["loc"] for error in info.value.errors()] == [("timezone",)]
+
+
+def test_timezone_in_strict_json_must_be_a_string() -> None:
+    """The website's JSON is strict: a number for the zone is refused, naming the field."""
+    body = signup().model_dump(mode="json") | {"timezone": 1}
+    with pytest.raises(ValidationError) as info:
+        Signup.model_validate_json(json.dumps(body), strict=True)
+    assert [error["loc"] for error in info.value.errors()] == [("timezone",)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,18 @@ CONTRACT_VARIABLES = (
     "PREFECT_API_URL",
 )
 # Settings added after the contract share these prefixes; none may leak in from the machine.
-OUR_PREFIXES = ("NOTION_", "RESEND_", "EMAIL_", "SEQUENCE_", "TESTING_", "UNSUBSCRIBE_", "SIGNUP_")
+OUR_PREFIXES = (
+    "NOTION_",
+    "RESEND_",
+    "EMAIL_",
+    "SEQUENCE_",
+    "TESTING_",
+    "UNSUBSCRIBE_",
+    "SIGNUP_",
+    "CAMPAIGN_",
+    "MIN_EMAIL_",
+    "SEND_WINDOW",
+)
 SECRETS = {
     "NOTION_TOKEN": "ntn_supersecret_notion_value",
     "RESEND_API_KEY": "re_supersecret_resend_value",
@@ -290,3 +302,66 @@ def test_resend_base_url_has_no_trailing_slash(
 def test_settings_class_reads_dot_env_by_default() -> None:
     """The Settings class itself is configured to read `.env` (docs/contract.md §2)."""
     assert Settings.model_config.get("env_file") == ".env"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        pytest.param("CAMPAIGN_TIMEZONE", "Mars/Olympus", "unknown time zone", id="zone"),
+        pytest.param("CAMPAIGN_TIMEZONE", "localtime", "unknown time zone", id="zone-file"),
+        pytest.param("SEND_WINDOW", "20:00-08:00", "open before it closes", id="window-night"),
+        pytest.param("SEND_WINDOW", "8 to 8", "HH:MM-HH:MM", id="window-shape"),
+        pytest.param("SEND_WINDOW", "08:00-25:00", "HH:MM-HH:MM", id="window-hour"),
+        pytest.param("MIN_EMAIL_GAP", "twelve hours", "MIN_EMAIL_GAP", id="gap-words"),
+        pytest.param("MIN_EMAIL_GAP", "-PT1H", "MIN_EMAIL_GAP", id="gap-negative"),
+        pytest.param("CAMPAIGN_ENDS_AT", "Christmas Eve", "CAMPAIGN_ENDS_AT", id="end-words"),
+    ],
+)
+def test_malformed_timing_setting_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    """A bad zone, window, gap or end names its variable and says what is expected."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError, match=name) as info:
+        load_settings(env_file=None)
+    assert expected in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "attribute", "expected"),
+    [
+        pytest.param("MIN_EMAIL_GAP", "43200", "min_email_gap", timedelta(hours=12), id="secs"),
+        pytest.param("MIN_EMAIL_GAP", "PT6H", "min_email_gap", timedelta(hours=6), id="iso"),
+        pytest.param("SEND_WINDOW", " 9:30 - 17:00 ", "send_window", "09:30-17:00", id="window"),
+        pytest.param("SEND_WINDOW", "OFF", "send_window_times", None, id="window-off"),
+        pytest.param("CAMPAIGN_TIMEZONE", "Europe/Paris", "campaign_timezone", "Europe/Paris"),
+        pytest.param(
+            "CAMPAIGN_ENDS_AT",
+            "2025-12-24T18:00:00-05:00",
+            "campaign_ends_at",
+            datetime(2025, 12, 24, 23, tzinfo=UTC),
+            id="end-with-offset",
+        ),
+    ],
+)
+def test_timing_settings_are_parsed(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, attribute: str, expected: object
+) -> None:
+    """The timing settings accept seconds or ISO 8601 gaps, HH:MM-HH:MM or off, IANA names."""
+    monkeypatch.setenv(name, value)
+    assert getattr(load_settings(env_file=None), attribute) == expected
+
+
+def test_timing_defaults_and_a_naive_end_in_the_campaign_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """By default: UTC, no explicit end, 12 h gap, 08:00-20:00; a naive end is local time."""
+    settings = load_settings(env_file=None)
+    assert (settings.campaign_timezone, settings.campaign_ends_at) == ("UTC", None)
+    assert settings.min_email_gap == timedelta(hours=12)
+    assert settings.send_window_times == (time(8), time(20))
+    assert settings.send_window_in_testing is False
+    monkeypatch.setenv("CAMPAIGN_TIMEZONE", "Europe/Paris")
+    monkeypatch.setenv("CAMPAIGN_ENDS_AT", "2025-12-24T18:00")
+    end = load_settings(env_file=None).campaign_ends_at
+    assert end is not None and end.astimezone(UTC) == datetime(2025, 12, 24, 17, tzinfo=UTC)

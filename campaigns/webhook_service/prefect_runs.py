@@ -20,15 +20,10 @@ from prefect.context import SettingsContext, get_settings_context
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES
 
-from campaigns.christmas_campaign.sequence import CAMPAIGN
-from campaigns.christmas_campaign.topology import (
-    ORCHESTRATOR_DEPLOYMENT,
-    ORCHESTRATOR_FLOW_NAME,
-)
+from campaigns.christmas_campaign.topology import ORCHESTRATOR_PATH, orchestrator_tags
 from campaigns.errors import DeploymentMissing, OrchestratorUnavailable
 from campaigns.webhook_service.concurrency import KeyedLocks
 
-ORCHESTRATOR = f"{ORCHESTRATOR_FLOW_NAME}/{ORCHESTRATOR_DEPLOYMENT}"
 CALL_TIMEOUT_SECONDS = 10.0  # webhook senders give up after 15 s or so; answer 503 before that
 CLIENT_RETRIES = 2  # Prefect's own retries of 429/502/503 (2 s, 4 s) within that budget
 
@@ -79,16 +74,16 @@ class PrefectFlowRuns:
             async with asyncio.timeout(self._timeout), self._locks.hold(idempotency_key):
                 with self.api.settings():
                     async with get_client() as client:
-                        deployment = await client.read_deployment_by_name(ORCHESTRATOR)
+                        deployment = await client.read_deployment_by_name(ORCHESTRATOR_PATH)
                         run = await client.create_flow_run_from_deployment(
                             deployment.id,
                             parameters=parameters,
                             idempotency_key=idempotency_key,
-                            tags=[CAMPAIGN, "signup-webhook"],
+                            tags=orchestrator_tags(str(parameters["email"]), "signup-webhook"),
                         )
         except ObjectNotFound:
             raise DeploymentMissing(
-                f"Deployment {ORCHESTRATOR} does not exist on the Prefect server."
+                f"Deployment {ORCHESTRATOR_PATH} does not exist on the Prefect server."
             ) from None
         except (httpx.HTTPError, TimeoutError, OSError) as exc:
             if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code < 500:

@@ -37,6 +37,8 @@ log = logging.getLogger("campaigns.webhooks")
 def signup_key(signup: Signup) -> str:
     """The Prefect idempotency key of a signup: the same answers give the same key, always."""
     values = {name: _canonical(value) for name, value in signup.model_dump().items()}
+    if values.get("timezone") is None:
+        del values["timezone"]  # a signup without a zone keeps the key it had before the field
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return f"{CAMPAIGN}/signup/{hashlib.sha256(canonical.encode('ascii')).hexdigest()}"
 

@@ -1,15 +1,17 @@
-"""Register the Christmas campaign on a Prefect server: pool, queues, rate limit, nine deployments.
+"""Register the Christmas campaign on a Prefect server: pool, queues, limits, ten deployments.
 
 Run by ops from a checkout:  python campaigns/christmas_campaign/deployments/deploy_all.py
 Then start a worker:         prefect worker start --pool christmas-pool --limit 6
-Or, for local use without a work pool, serve all nine from this process:  ... deploy_all.py --serve
+Or, for local use without a work pool, serve all ten from this process:  ... deploy_all.py --serve
 
-The nine: `christmas-orchestrator`, `christmas-email-1` .. `-7` (docs/contract.md §4) and
-`christmas-cancel`, each on its own work queue with the priority and concurrency limit of
-`topology.queues_by_priority()`. It also creates the global rate limit `notion-api` every Notion
-call of a flow run draws from (at NOTION_REQUESTS_PER_SECOND less the webhook service's share),
-and, when the Notion settings are present, looks up the three data-source ids once and hands
-them to every run through the deployments' environment.
+The ten: `christmas-orchestrator`, `christmas-email-1` .. `-7` (docs/contract.md §4),
+`christmas-cancel` and `christmas-reconciler` (on a schedule, RECONCILE_EVERY_SECONDS), each on
+its own work queue with the priority and concurrency limit of `topology.queues_by_priority()`.
+It also creates the global rate limit `notion-api` every Notion call of a flow run draws from
+(at NOTION_REQUESTS_PER_SECOND less the webhook service's share), and the automation that marks
+a run Crashed when its heartbeats stop for LOST_RUN_AFTER_SECONDS (runs beat every
+RUN_HEARTBEAT_SECONDS, set through the deployments' environment). When the Notion settings are
+present, it looks up the three data-source ids once and hands them to every run the same way.
 
 Idempotent: everything is upserted by name, so running it again updates the server to the
 checked-out code and settings and never duplicates anything. Do not mix `--serve` and a worker
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,10 +33,11 @@ if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout without `p
 
 from prefect import Flow, get_client  # noqa: E402
 from prefect.client.schemas.actions import WorkPoolCreate  # noqa: E402
+from prefect.client.schemas.objects import StateType  # noqa: E402
 from prefect.exceptions import ObjectNotFound  # noqa: E402
 from prefect.settings import PREFECT_API_URL  # noqa: E402
 
-from campaigns.christmas_campaign.sequence import EMAIL_COUNT  # noqa: E402
+from campaigns.christmas_campaign.sequence import CAMPAIGN, EMAIL_COUNT  # noqa: E402
 from campaigns.christmas_campaign.topology import (  # noqa: E402
     CANCEL_DEPLOYMENT,
     CANCEL_FLOW_NAME,
@@ -44,7 +48,11 @@ from campaigns.christmas_campaign.topology import (  # noqa: E402
     ORCHESTRATOR_DEPLOYMENT,
     ORCHESTRATOR_FLOW_NAME,
     ORCHESTRATOR_QUEUE,
+    RECONCILER_DEPLOYMENT,
+    RECONCILER_FLOW_NAME,
+    RECONCILER_QUEUE,
     SEND_FLOW_NAME,
+    SILENT_RUN_AUTOMATION,
     WORK_POOL,
     WORKER_PROCESS_LIMIT,
     deployment_path,
@@ -60,6 +68,7 @@ FLOWS_DIR = "campaigns/christmas_campaign/flows"
 ORCHESTRATOR_ENTRY = f"{FLOWS_DIR}/orchestrator.py:christmas_email_sequence_orchestrator"
 SEND_ENTRY = f"{FLOWS_DIR}/send_email.py:christmas_send_email"
 CANCEL_ENTRY = f"{FLOWS_DIR}/cancel.py:christmas_cancel_sequence"
+RECONCILER_ENTRY = f"{FLOWS_DIR}/reconciler.py:christmas_reconcile"
 TAGS = list(DEPLOYMENT_TAGS)
 
 
@@ -70,6 +79,7 @@ class DeploymentSpec:
     entrypoint: str
     description: str
     work_queue: str
+    interval_seconds: float | None = None  # a schedule: one run every so many seconds
 
     @property
     def path(self) -> str:
@@ -77,8 +87,9 @@ class DeploymentSpec:
         return deployment_path(self.flow_name, self.name)
 
 
-def deployment_specs() -> list[DeploymentSpec]:
-    """The orchestrator, one deployment per send step (pausable alone), and the cancel flow."""
+def deployment_specs(settings: Settings | None = None) -> list[DeploymentSpec]:
+    """The orchestrator, one deployment per send step (pausable alone), the cancel flow and the
+    reconciler, scheduled every RECONCILE_EVERY_SECONDS of `settings` (default: the environment)."""
     specs = [
         DeploymentSpec(
             ORCHESTRATOR_FLOW_NAME,
@@ -105,6 +116,17 @@ def deployment_specs() -> list[DeploymentSpec]:
             CANCEL_ENTRY,
             "Stop a contact's sequence.",
             CANCEL_QUEUE.name,
+        )
+    )
+    timing = (settings or load_settings()).reconciler
+    specs.append(
+        DeploymentSpec(
+            RECONCILER_FLOW_NAME,
+            RECONCILER_DEPLOYMENT,
+            RECONCILER_ENTRY,
+            "Start again every signup and due email whose run was lost (crash, outage).",
+            RECONCILER_QUEUE.name,
+            interval_seconds=timing.every_seconds,
         )
     )
     return specs
@@ -180,6 +202,63 @@ def ensure_notion_rate_limit(settings: Settings) -> str:
     return f"Global rate limit {NOTION_RATE_LIMIT}: {rate:g} Notion requests/s for the flow runs."
 
 
+def ensure_silent_run_automation(settings: Settings) -> str:
+    """Create or update the automation that marks a campaign run Crashed when it goes silent.
+
+    Prefect's recipe for zombie runs: after a run's heartbeat, expect another event of that run
+    (a heartbeat or any state change) within LOST_RUN_AFTER_SECONDS; when none comes, the
+    process died, and the run is set Crashed so that the reconciler can start it again.
+    """
+    from prefect.automations import Automation
+    from prefect.events.actions import ChangeFlowRunState
+    from prefect.events.schemas.automations import EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+
+    within = settings.reconciler.lost_after_seconds
+    trigger = EventTrigger(
+        match=ResourceSpecification({"prefect.resource.id": "prefect.flow-run.*"}),
+        match_related=ResourceSpecification(
+            {"prefect.resource.role": "tag", "prefect.resource.id": f"prefect.tag.{CAMPAIGN}"}
+        ),
+        after={"prefect.flow-run.heartbeat"},
+        expect={"prefect.flow-run.*"},
+        for_each={"prefect.resource.id"},
+        posture=Posture.Proactive,
+        threshold=1,
+        within=timedelta(seconds=within),
+    )
+    action = ChangeFlowRunState(
+        state=StateType.CRASHED,
+        message=f"No heartbeat for {within:.0f} s: the run's process is gone.",
+    )
+    description = "Marks a campaign run Crashed when its heartbeats stop (deploy_all.py)."
+    try:
+        # read/create/update are sync here (no running event loop), as `from_source` below.
+        existing = cast(Automation, Automation.read(name=SILENT_RUN_AUTOMATION))
+    except ValueError:  # Prefect's way of saying there is none by that name
+        Automation(
+            name=SILENT_RUN_AUTOMATION,
+            description=description,
+            trigger=trigger,
+            actions=[action],
+        ).create()
+    else:
+        existing.description = description
+        existing.trigger = trigger
+        existing.actions = [action]
+        existing.enabled = True
+        existing.update()
+    return (
+        f"Automation {SILENT_RUN_AUTOMATION}: a run silent for {within:.0f} s is marked "
+        "Crashed, and the reconciler starts it again."
+    )
+
+
+def heartbeat_env(settings: Settings) -> dict[str, str]:
+    """How often deployed runs send a heartbeat (Prefect's own setting, per run process)."""
+    return {"PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(settings.reconciler.heartbeat_seconds)}
+
+
 def data_source_env(settings: Settings) -> dict[str, str]:
     """The three data-source ids as the environment variables runs read them from."""
     if settings.missing(*NOTION):
@@ -189,13 +268,16 @@ def data_source_env(settings: Settings) -> dict[str, str]:
 
 
 def deploy_all(
-    source: Path = REPO_ROOT, pool: str = WORK_POOL, env: dict[str, str] | None = None
+    source: Path = REPO_ROOT,
+    pool: str = WORK_POOL,
+    env: dict[str, str] | None = None,
+    settings: Settings | None = None,
 ) -> list[str]:
     """Register every deployment from the checked-out code on the work pool."""
     from prefect import flow
 
     names = []
-    for spec in deployment_specs():
+    for spec in deployment_specs(settings):
         # from_source is sync here (no running event loop), despite its async-compatible type.
         loaded = cast(
             Flow[..., Any], flow.from_source(source=str(source), entrypoint=spec.entrypoint)
@@ -205,6 +287,7 @@ def deploy_all(
             work_pool_name=pool,
             work_queue_name=spec.work_queue,
             job_variables={"env": env} if env else None,
+            interval=spec.interval_seconds,
             tags=TAGS,
             description=spec.description,
             print_next_steps=False,
@@ -222,20 +305,42 @@ def serve_all(limit: int = WORKER_PROCESS_LIMIT) -> None:
     from campaigns.christmas_campaign.flows.orchestrator import (
         christmas_email_sequence_orchestrator,
     )
+    from campaigns.christmas_campaign.flows.reconciler import christmas_reconcile
     from campaigns.christmas_campaign.flows.send_email import christmas_send_email
 
     flows: dict[str, Flow[..., Any]] = {
         ORCHESTRATOR_ENTRY: christmas_email_sequence_orchestrator,
         SEND_ENTRY: christmas_send_email,
         CANCEL_ENTRY: christmas_cancel_sequence,
+        RECONCILER_ENTRY: christmas_reconcile,
     }
     deployments = [
         flows[spec.entrypoint].to_deployment(
-            name=spec.name, tags=TAGS, description=spec.description
+            name=spec.name,
+            tags=TAGS,
+            description=spec.description,
+            interval=spec.interval_seconds,
         )
         for spec in deployment_specs()
     ]
     serve(*deployments, limit=limit)  # type: ignore[arg-type]  # sync here, see deploy_all
+
+
+def register(settings: Settings, pool: str = WORK_POOL) -> list[str]:
+    """Everything the campaign needs on the server, upserted; one line per thing done."""
+    lines = [ensure_notion_rate_limit(settings), ensure_silent_run_automation(settings)]
+    created = ensure_work_pool(pool)
+    lines.append(f"Work pool {pool} {'created' if created else 'already exists'} (process).")
+    lines += ensure_work_queues(pool)
+    sources = data_source_env(settings)
+    lines.append(
+        "Notion data sources looked up once; every run gets them from its deployment."
+        if sources
+        else "Notion settings are not set here: each run looks its data sources up itself."
+    )
+    names = deploy_all(pool=pool, env=sources | heartbeat_env(settings), settings=settings)
+    lines += [f"Deployment {name} registered." for name in names]
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,22 +352,14 @@ def main(argv: list[str] | None = None) -> int:
         url = check_api()
         print(f"Prefect API reachable at {url}.")
         settings = load_settings()
-        print(ensure_notion_rate_limit(settings))
         if args.serve:
+            print(ensure_notion_rate_limit(settings))
+            print(ensure_silent_run_automation(settings))
             print("Serving all deployments from this process; press Ctrl-C to stop.")
             serve_all()
             return 0
-        created = ensure_work_pool(args.pool)
-        print(f"Work pool {args.pool} {'created' if created else 'already exists'} (process).")
-        for line in ensure_work_queues(args.pool):
+        for line in register(settings, args.pool):
             print(line)
-        env = data_source_env(settings)
-        if env:
-            print("Notion data sources looked up once; every run gets them from its deployment.")
-        else:
-            print("Notion settings are not set here: each run looks its data sources up itself.")
-        for name in deploy_all(pool=args.pool, env=env):
-            print(f"Deployment {name} registered.")
     except CampaignError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

@@ -1,5 +1,10 @@
 """Flow `christmas-email-sequence-orchestrator`: enroll one signup and schedule its seven emails.
 
+The due times come from `timing.plan_schedule`: fitted before the campaign's end and into the
+contact's send window. A step that cannot fit gets a Skipped row in the send log saying why and
+no run; a signup after the end is not enrolled at all (the contact is recorded as Campaign
+Ended and the run ends Completed, saying so).
+
 Order matters: everything that can fail for a reason a person must fix (bad input, a missing or
 Draft template, a missing variable) is checked before anything is written or scheduled.
 
@@ -8,12 +13,13 @@ same), so it is safe to retry as a whole: transient Notion failures are retried 
 call for minutes (`NOTION_RETRY_BUDGET_SECONDS`), Prefect API failures by Prefect's client, and
 a run that still fails is retried three times, five minutes apart. Notion requests: read the
 contact, read the seven templates in one query, create or update the contact, and for a contact
-seen before, read its send log once (so a re-enrolled contact's runs know their rows).
+seen before, read its send log once (so a re-enrolled contact's runs know their rows), and one
+write per dropped step.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 
 from prefect import flow, get_run_logger
@@ -21,24 +27,34 @@ from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
-from campaigns.christmas_campaign.sequence import (
-    CAMPAIGN,
-    ScheduledEmail,
-    build_schedule,
-    classify_segment,
-)
+from campaigns.christmas_campaign.sequence import CAMPAIGN, ScheduledEmail, classify_segment
 from campaigns.christmas_campaign.tasks.common import Services, retry_only_transient
-from campaigns.christmas_campaign.tasks.contacts import enroll_contact, read_contact
+from campaigns.christmas_campaign.tasks.contacts import (
+    enroll_contact,
+    read_contact,
+    record_late_signup,
+)
 from campaigns.christmas_campaign.tasks.scheduling import (
     CreatedRun,
     StepRun,
     schedule_send_runs,
 )
-from campaigns.christmas_campaign.tasks.send_log import read_send_log
+from campaigns.christmas_campaign.tasks.send_log import ALREADY_SENT, read_send_log, write_send_row
 from campaigns.christmas_campaign.tasks.templates import render_sequence
+from campaigns.christmas_campaign.timing import PlannedStep, Timing, after_end, plan_schedule
 from campaigns.christmas_campaign.topology import ORCHESTRATOR_FLOW_NAME
 from campaigns.idempotency import contact_ref, step_run_key
-from campaigns.models import DO_NOT_CONTACT, Contact, SendRecord, SequenceStatus, Signup
+from campaigns.models import (
+    DO_NOT_CONTACT,
+    Contact,
+    Segment,
+    SendRecord,
+    SendStatus,
+    SendUpdate,
+    SequenceStatus,
+    Signup,
+    iana_zone,
+)
 from campaigns.settings import CONTENT, NOTION, RESEND, load_settings
 
 # Statuses after which a new signup does not restart the sequence, with the reason given.
@@ -61,6 +77,7 @@ def christmas_email_sequence_orchestrator(
     weakest_system_1: str | None = None,
     weakest_system_2: str | None = None,
     revenue_leak_monthly: Decimal | None = None,
+    timezone: str | None = None,
 ) -> list[CreatedRun] | State:
     """Validate, classify, check every template, enroll in Notion and schedule seven runs."""
     parameters = dict(locals())
@@ -72,20 +89,27 @@ def _enroll(signup: Signup) -> list[CreatedRun] | State:
     settings = load_settings().require(*NOTION, *CONTENT, *RESEND)  # sends need all of them
     services = Services(settings)
     segment = classify_segment(signup.red_systems, signup.orange_systems)
+    now = datetime.now(UTC).replace(microsecond=0)
+    timing = Timing.from_settings(settings, now=now)
     existing = read_contact(services, signup.email)
     if existing is not None and existing.sequence_status in _NOT_REENROLLED:
         return _not_reenrolled(existing)
-    enrolled_at = _enrollment_time(existing)
-    schedule = build_schedule(
-        enrolled_at,
-        segment,
-        testing_mode=settings.testing_mode,
-        time_scale=settings.sequence_time_scale,
-    )
+    if after_end(now, timing):
+        return _after_end(services, existing, signup, segment, timing)
+    enrolled_at = _enrollment_time(existing, now)
+    plan = plan_schedule(enrolled_at, segment, timing, _zone(signup, timing))
+    schedule = [
+        ScheduledEmail(s.email_number, s.template_id, s.due_at)
+        for s in plan
+        if s.due_at is not None
+    ]
     render_sequence(services, schedule, signup, segment)  # nothing is written before this
-    enroll_contact(services, existing, signup, segment, enrolled_at)
+    contact = enroll_contact(services, existing, signup, segment, enrolled_at)
     # A new contact has no send-log rows yet; a returning one may (sent, skipped, failed).
     rows = read_send_log(services, signup.email) if existing is not None else {}
+    dropped = [s for s in plan if s.due_at is None]
+    for step in dropped:
+        _record_dropped(services, signup.email, contact, enrolled_at, timing, step, rows)
     runs = schedule_send_runs(
         signup.email,
         [
@@ -93,15 +117,67 @@ def _enroll(signup: Signup) -> list[CreatedRun] | State:
             for s in schedule
         ],
     )
-    _publish_schedule(signup.email, segment.value, runs)
+    _publish_schedule(signup.email, segment.value, runs, dropped)
     get_run_logger().info(
-        "Scheduled %d emails for contact %s (segment %s, enrolled %s).",
+        "Scheduled %d emails for contact %s (segment %s, enrolled %s); %d dropped to fit before "
+        "the campaign's end.",
         len(runs),
         contact_ref(signup.email),
         segment.value,
         enrolled_at.isoformat(),
+        len(dropped),
     )
     return runs
+
+
+def _zone(signup: Signup, timing: Timing) -> tzinfo:
+    """The contact's own zone when the signup gave one, else the campaign's."""
+    return iana_zone(signup.timezone) if signup.timezone else timing.zone
+
+
+def _after_end(
+    services: Services,
+    existing: Contact | None,
+    signup: Signup,
+    segment: Segment,
+    timing: Timing,
+) -> State:
+    """Record the contact as Campaign Ended and schedule nothing: the campaign is over."""
+    record_late_signup(services, existing, signup, segment)
+    ends_at = timing.ends_at.astimezone(UTC).isoformat() if timing.ends_at else "unset"
+    message = (
+        f"Contact {contact_ref(signup.email)} is not enrolled: the signup came after the "
+        f"campaign ended at {ends_at}. Its Sequence Status is Campaign Ended."
+    )
+    get_run_logger().info(message)
+    return Completed(message=message)
+
+
+def _record_dropped(
+    services: Services,
+    email: str,
+    contact: Contact,
+    enrolled_at: datetime,
+    timing: Timing,
+    step: PlannedStep,
+    rows: dict[int, SendRecord],
+) -> None:
+    """A Skipped row saying why the step was dropped (unless the log already says so)."""
+    row = rows.get(step.email_number)
+    if row is not None and (
+        row.status in ALREADY_SENT or (row.status == SendStatus.SKIPPED and row.detail == step.note)
+    ):
+        return
+    write_send_row(
+        services,
+        email,
+        step.email_number,
+        step.template_id,
+        contact.page_id,
+        enrolled_at + timing.offset(step.email_number),  # when it would have been due
+        SendUpdate(status=SendStatus.SKIPPED, detail=step.note),
+        row.page_id if row else None,
+    )
 
 
 def _not_reenrolled(contact: Contact) -> State:
@@ -113,7 +189,7 @@ def _not_reenrolled(contact: Contact) -> State:
     return Completed(message=message)
 
 
-def _enrollment_time(contact: Contact | None) -> datetime:
+def _enrollment_time(contact: Contact | None, now: datetime) -> datetime:
     """Reuse the current enrollment so a second run finds the same runs by idempotency key."""
     if (
         contact is not None
@@ -121,7 +197,7 @@ def _enrollment_time(contact: Contact | None) -> datetime:
         and contact.enrolled_at is not None
     ):
         return contact.enrolled_at.astimezone(UTC)
-    return datetime.now(UTC).replace(microsecond=0)
+    return now
 
 
 def _step_run(
@@ -148,18 +224,30 @@ def _step_run(
     )
 
 
-def _publish_schedule(email: str, segment: str, runs: list[CreatedRun]) -> None:
+def _publish_schedule(
+    email: str, segment: str, runs: list[CreatedRun], dropped: list[PlannedStep]
+) -> None:
+    table = [
+        {
+            "email": run.email_number,
+            "scheduled for (UTC)": run.scheduled_for.astimezone(UTC).isoformat(),
+            "flow run": run.name,
+            "state": run.state,
+            "segment": segment,
+        }
+        for run in runs
+    ] + [
+        {
+            "email": step.email_number,
+            "scheduled for (UTC)": "",
+            "flow run": "",
+            "state": f"Skipped. {step.note}",
+            "segment": segment,
+        }
+        for step in dropped
+    ]
     create_table_artifact(
         key=f"christmas-schedule-{contact_ref(email)}",
-        table=[
-            {
-                "email": run.email_number,
-                "scheduled for (UTC)": run.scheduled_for.astimezone(UTC).isoformat(),
-                "flow run": run.name,
-                "state": run.state,
-                "segment": segment,
-            }
-            for run in runs
-        ],
+        table=sorted(table, key=lambda row: int(str(row["email"]))),
         description=f"Christmas sequence of contact {contact_ref(email)}",
     )

@@ -1,51 +1,79 @@
 """Flow `christmas-send-email`: send one email of one contact's sequence, exactly once.
 
 It reads the contact at send time (an unsubscribe an hour ago must win over a schedule made ten
-days ago) and decides from it alone (`send_decision.decide_send`): the contact's Last Email
-Sent is the sequence's cursor, so a step already sent is skipped without reading the send log.
+days ago) and decides from it (`send_decision`): the contact's Last Email Sent is the sequence's
+cursor, so a step already sent is skipped without reading the send log. Then the timing rules
+(`timing`): a run that starts after the campaign's end skips its step; one that starts less than
+the minimum gap after the contact's last email, or outside the send window, defers it. While the
+previous step of the plan is due and not sent, and its run is still on it (or lost, and the
+reconciler will start it again), the step defers too, so emails never overtake each other and a
+late backlog never arrives in a bunch. Deferring creates the step's next run, due later, with
+its own idempotency key, and ends this one Completed saying until when; no worker slot is held.
+
 It sends with the step's fixed Resend idempotency key, writes the step's send-log row, then
-moves the cursor on. A crash between those writes is healed by the run's retry, which reads
-the row first; a crash between Resend's answer and the row write is healed by the same key
-within Resend's 24 h (after that, a retry would send again).
+moves the cursor on. A crash between those writes is healed by the run's retry, or by the
+reconciler's new run, which read the row first; a crash between Resend's answer and the row
+write is healed by the same key within Resend's 24 h (after that, a retry would send again).
 
 Notion requests per sent email: read the contact, read the template, write the row, move the
-cursor (and, after email 7, mark the contact Completed in the same write).
+cursor (and, after the last email of the plan, mark the contact Completed in the same write).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from prefect import flow, get_run_logger, runtime, task
+from prefect import flow, get_run_logger, runtime
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
 
-from campaigns.christmas_campaign.send_decision import Action, Decision, decide_send
-from campaigns.christmas_campaign.sequence import CAMPAIGN, EMAIL_COUNT, offset_for
+from campaigns.christmas_campaign.reconcile import Verdict, judge_runs
+from campaigns.christmas_campaign.send_decision import Action, Decision, decide_send, decide_timing
+from campaigns.christmas_campaign.sequence import CAMPAIGN
 from campaigns.christmas_campaign.tasks.common import (
-    TASK_OPTIONS,
     Services,
     retry_only_transient,
 )
-from campaigns.christmas_campaign.tasks.contacts import record_sent
+from campaigns.christmas_campaign.tasks.contacts import read_contact, record_sent
 from campaigns.christmas_campaign.tasks.delivery import deliver, send_tags
 from campaigns.christmas_campaign.tasks.send_log import (
     ALREADY_SENT,
     read_send_row,
     write_send_row,
 )
+from campaigns.christmas_campaign.tasks.step_runs import (
+    contact_send_runs,
+    defer_step,
+    step_runs,
+    view,
+)
 from campaigns.christmas_campaign.tasks.templates import render_email, unsubscribe_link
+from campaigns.christmas_campaign.timing import (
+    PlannedStep,
+    Timing,
+    contact_plan,
+    last_planned,
+    previous_planned,
+)
 from campaigns.christmas_campaign.topology import SEND_FLOW_NAME
 from campaigns.errors import CampaignError
-from campaigns.idempotency import contact_ref, send_key
-from campaigns.models import Contact, Segment, SendStatus, SendUpdate, Signup
-from campaigns.settings import CONTENT, NOTION, RESEND, load_settings
+from campaigns.idempotency import contact_ref, defer_key, send_key, step_run_key
+from campaigns.models import (
+    Contact,
+    Segment,
+    SendStatus,
+    SendUpdate,
+    SequenceStatus,
+    Signup,
+    iana_zone,
+)
+from campaigns.settings import CONTENT, NOTION, RESEND, Settings, load_settings
 
 _MAX_EARLY_WAIT = 300.0  # seconds; a worker may pick a run up slightly before it is due
-ORDER_WAIT_SECONDS = 120.0
-_ORDER_POLL_SECONDS = 3.0
+_SHORT_WAIT = 10.0  # seconds; a deferral this short is slept through instead of re-scheduled
 
 
 # One flow retry, a minute later, for what outlived the adapters' own retries (a long outage).
@@ -61,32 +89,43 @@ def christmas_send_email(
     send_log_row_id: str | None = None,
     send_log_read: bool = False,
 ) -> str | State:
-    """Send email `email_number` of the Christmas sequence to `email`, or skip it and say why.
+    """Send email `email_number` of the Christmas sequence to `email`, or skip or defer it.
 
     `send_log_read` says the orchestrator read the send log when it scheduled this run, and
     `send_log_row_id` is the step's row it found then (None: there was none); a run scheduled
-    without them (an older version) looks the row up.
+    without them (an older version, the reconciler) looks the row up.
     """
+    parameters = dict(locals())
     with retry_only_transient():
         if signup.email != email.strip().lower():
             raise CampaignError(
                 f"Parameter email does not match signup.email for step {email_number}."
             )
-        services = Services(load_settings().require(*NOTION, *CONTENT, *RESEND))
+        settings = load_settings().require(*NOTION, *CONTENT, *RESEND)
+        services = Services(settings)
         ref = f"email {email_number} of contact {contact_ref(email)}"
         _wait_until_due(scheduled_for)
-        contact, decision = check_contact(services, email, email_number)
+        contact = read_contact(services, email)
+        step = Step(settings, email_number, contact)
+        decision = step.decide(datetime.now(UTC))
         if decision.action == Action.ALREADY_SENT:
             return _completed(f"Skipped {ref}: {decision.reason}.")
         log = StepLog(services, email, email_number, template_id, scheduled_for, contact)
-        log.row_id = send_log_row_id
+        log.row_id, log.last = send_log_row_id, email_number == step.last
         if not send_log_read or (runtime.flow_run.run_count or 1) > 1:
             done = log.find_row()  # a retry: the last try may have written the row already
             if done is not None:
                 return _completed(f"Skipped {ref}: the send log already records it as {done}.")
         if decision.action == Action.SKIP:
             log.write(SendUpdate(status=SendStatus.SKIPPED, detail=decision.reason))
+            step.close_if_last(services)
             return _completed(f"Skipped {ref}: {decision.reason}.")
+        if decision.action in (Action.WAIT, Action.DEFER):
+            assert decision.until is not None and contact is not None
+            if decision.until - datetime.now(UTC) <= timedelta(seconds=_SHORT_WAIT):
+                _sleep_until(decision.until)
+            else:
+                return _defer(log, step, parameters, decision, ref)
         assert contact is not None  # only a contact can be sent to
         try:
             rendered = render_email(services, template_id, signup, segment, scheduled_for)
@@ -109,6 +148,120 @@ def christmas_send_email(
 
 
 @dataclass
+class Step:
+    """One step of a contact's plan, and what may be done with it now."""
+
+    settings: Settings
+    email_number: int
+    contact: Contact | None
+
+    @property
+    def plan(self) -> list[PlannedStep]:
+        contact = self.contact
+        if contact is None or contact.enrolled_at is None or contact.segment is None:
+            return []
+        return contact_plan(self.settings, contact.enrolled_at, contact.segment, contact.time_zone)
+
+    @property
+    def last(self) -> int:
+        """The last step of the plan (7 unless the campaign's end dropped steps)."""
+        return last_planned(self.plan) or self.email_number
+
+    def decide(self, now: datetime) -> Decision:
+        """Send, skip, already sent, or defer (the previous step or the timing rules)."""
+        previous = previous_planned(self.plan, self.email_number)
+        decision = decide_send(
+            self.contact,
+            self.email_number,
+            previous_due_at=previous.due_at if previous else None,
+            previous_email_number=previous.email_number if previous else 0,
+            now=now,
+        )
+        if decision.action == Action.WAIT and previous is not None:
+            decision = self._wait_for(previous.email_number, now)  # WAIT until, or SEND
+        if decision.action != Action.SEND:
+            return decision
+        assert self.contact is not None
+        timing = Timing.from_settings(self.settings, now=self.contact.enrolled_at or now)
+        zone = iana_zone(self.contact.time_zone) if self.contact.time_zone else timing.zone
+        return decide_timing(
+            self.email_number,
+            now=now,
+            last_sent_at=self.contact.last_email_sent_at,
+            timing=timing,
+            zone=zone,
+        )
+
+    def _wait_for(self, previous: int, now: datetime) -> Decision:
+        """The previous step is due and unsent: defer while a run of it is on it (or it is lost
+        and the reconciler will start it again); send when it ended without sending."""
+        contact = self.contact
+        assert contact is not None and contact.enrolled_at is not None
+        key = step_run_key(CAMPAIGN, contact.email, contact.enrolled_at, previous)
+        timing = self.settings.reconciler
+        finding = judge_runs(
+            [view(run) for run in step_runs(contact_send_runs(contact.email), key)],
+            now=now,
+            lost_after=timedelta(seconds=timing.lost_after_seconds),
+            max_redrives=self.settings.reconcile_max_redrives,
+        )
+        if finding.verdict in (Verdict.DONE, Verdict.GIVE_UP):
+            return Decision(Action.SEND, f"email {previous} ended without being sent")
+        return Decision(
+            Action.WAIT,
+            f"email {previous} is due and not sent yet ({finding.reason})",
+            until=now + timedelta(seconds=timing.every_seconds),
+        )
+
+    def close_if_last(self, services: Services) -> None:
+        """After skipping the plan's last step because the campaign ended, say so on the contact."""
+        contact = self.contact
+        if (
+            contact is not None
+            and self.email_number == self.last
+            and contact.sequence_status == SequenceStatus.ACTIVE
+        ):
+            services.crm.set_contact_status(contact.page_id, SequenceStatus.CAMPAIGN_ENDED)
+
+
+def _defer(
+    log: StepLog, step: Step, parameters: dict[str, Any], decision: Decision, ref: str
+) -> State:
+    """Create the step's next run, due at `decision.until`; note it on the row when the timing
+    rules moved the step (DEFER); a WAIT for the previous step is not worth a Notion write."""
+    contact, until = step.contact, decision.until
+    assert contact is not None and contact.enrolled_at is not None and until is not None
+    key = step_run_key(CAMPAIGN, contact.email, contact.enrolled_at, step.email_number)
+    own = str(runtime.flow_run.id or "")
+    following = {**parameters, "send_log_row_id": log.row_id, "send_log_read": False}
+    run = defer_step(
+        contact.email, step.email_number, _as_json(following), defer_key(key, own), until
+    )
+    if decision.action == Action.DEFER:
+        log.write(
+            SendUpdate(
+                status=SendStatus.SCHEDULED,
+                scheduled_for=until,
+                flow_run_id=str(run.id),
+                detail=f"Deferred: {decision.reason}.",
+            )
+        )
+    return _completed(
+        f"Deferred {ref} until {until.isoformat()} (run {run.name}): {decision.reason}."
+    )
+
+
+def _as_json(parameters: dict[str, Any]) -> dict[str, Any]:
+    signup = parameters["signup"]
+    return {
+        **parameters,
+        "segment": str(parameters["segment"]),
+        "scheduled_for": parameters["scheduled_for"].isoformat(),
+        "signup": signup.model_dump(mode="json") if isinstance(signup, Signup) else signup,
+    }
+
+
+@dataclass
 class StepLog:
     """The step's send-log row and the contact's cursor, written as the step goes."""
 
@@ -119,6 +272,7 @@ class StepLog:
     scheduled_for: datetime
     contact: Contact | None
     row_id: str | None = None
+    last: bool = False  # the plan's last step: sending it completes the contact
 
     def find_row(self) -> SendStatus | None:
         """Look the row up; when it already says the email left, move the cursor and say so."""
@@ -158,10 +312,10 @@ class StepLog:
         self.move_cursor(sent_at)
 
     def move_cursor(self, at: datetime) -> None:
+        """Last Email Sent moves on (and the contact is Completed after the plan's last step)."""
         contact = self.contact
         if contact is not None and (contact.last_email_sent or 0) < self.email_number:
-            last = self.email_number == EMAIL_COUNT
-            record_sent(self.services, contact.page_id, self.email_number, at, last=last)
+            record_sent(self.services, contact.page_id, self.email_number, at, last=self.last)
 
     def record_failure(self, exc: CampaignError) -> None:
         """Best effort: note the error on the row; the run fails with the original error."""
@@ -171,56 +325,15 @@ class StepLog:
             get_run_logger().warning("Could not record the failure on the send log.")
 
 
-@task(name="check-contact", **TASK_OPTIONS)
-def check_contact(
-    services: Services, email: str, email_number: int
-) -> tuple[Contact | None, Decision]:
-    """Read the contact and decide; while the previous email is due and unsent, wait for it.
-
-    Runs that fall due while no worker is up start together when one comes back; without the
-    wait, email 5 could overtake email 4. After `ORDER_WAIT_SECONDS` it sends anyway.
-    """
-    deadline = time.monotonic() + ORDER_WAIT_SECONDS
-    while True:
-        contact = services.crm.find_contact(email)
-        decision = decide_send(
-            contact,
-            email_number,
-            previous_due_at=_previous_due_at(services, contact, email_number),
-            now=datetime.now(UTC),
-        )
-        if decision.action != Action.WAIT:
-            return contact, decision
-        if time.monotonic() >= deadline:
-            get_run_logger().warning(
-                "Email %d of contact %s is still not sent after %.0f s; sending email %d anyway.",
-                email_number - 1,
-                contact_ref(email),
-                ORDER_WAIT_SECONDS,
-                email_number,
-            )
-            return contact, Decision(Action.SEND, "the previous step did not resolve in time")
-        time.sleep(_ORDER_POLL_SECONDS)
-
-
-def _previous_due_at(
-    services: Services, contact: Contact | None, email_number: int
-) -> datetime | None:
-    if contact is None or contact.enrolled_at is None or email_number == 1:
-        return None
-    settings = services.settings
-    return contact.enrolled_at + offset_for(
-        email_number - 1,
-        testing_mode=settings.testing_mode,
-        time_scale=settings.sequence_time_scale,
-    )
-
-
 def _wait_until_due(scheduled_for: datetime) -> None:
     """Never send before the due time, even if a worker started the run a little early."""
     early = (scheduled_for.astimezone(UTC) - datetime.now(UTC)).total_seconds()
     if 0 < early <= _MAX_EARLY_WAIT:
         time.sleep(early)
+
+
+def _sleep_until(at: datetime) -> None:
+    time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()))
 
 
 def _completed(message: str) -> State:

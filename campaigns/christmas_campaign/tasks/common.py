@@ -23,7 +23,7 @@ from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
 from prefect.concurrency.sync import rate_limit
 from prefect.context import FlowRunContext
 
-from campaigns.christmas_campaign.topology import NOTION_RATE_LIMIT
+from campaigns.christmas_campaign.topology import NOTION_RATE_LIMIT, PERMANENT_FAILURE_TAG
 from campaigns.errors import (
     NotionRateLimited,
     NotionUnavailable,
@@ -51,7 +51,9 @@ def retry_only_transient() -> Iterator[None]:
 
     Prefect flows have no retry condition, and a Draft template retried for a quarter of an
     hour only delays the sentence the marketer needs. So on a failure that is not in
-    `TRANSIENT`, the run's retry budget is set to zero before the failure is raised.
+    `TRANSIENT`, the run's retry budget is set to zero and the run is tagged
+    `PERMANENT_FAILURE_TAG` (the reconciler reports it instead of starting it again) before the
+    failure is raised.
     """
     try:
         yield
@@ -67,8 +69,9 @@ def _stop_retries() -> None:
         return
     run = context.flow_run
     policy = run.empirical_policy.model_copy(update={"retries": 0})
+    tags = sorted({*run.tags, PERMANENT_FAILURE_TAG})  # the reconciler leaves it for a person
     with get_client(sync_client=True) as client:
-        client.update_flow_run(run.id, empirical_policy=policy)
+        client.update_flow_run(run.id, empirical_policy=policy, tags=tags)
 
 
 # Caching is off: exactly-once comes from our idempotency keys and the send log, and task

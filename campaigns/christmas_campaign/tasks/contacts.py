@@ -34,3 +34,11 @@ def record_sent(
 ) -> Contact:
     """Move the contact's Last Email Sent on (and mark it Completed after the last email)."""
     return services.crm.record_sent(page_id, email_number, at, last=last)
+
+
+@task(name="record-late-signup", **TASK_OPTIONS)
+def record_late_signup(
+    services: Services, known: Contact | None, signup: Signup, segment: Segment
+) -> Contact:
+    """Record a signup after the campaign's end as `Campaign Ended`, with nothing scheduled."""
+    return services.crm.record_late_signup(known, signup, segment)

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from prefect import get_client
-from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.christmas_campaign.flows.cancel import cancel_contact_sequence
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
@@ -24,7 +23,7 @@ from campaigns.christmas_campaign.topology import (
     ORCHESTRATOR_FLOW_NAME,
     WORK_POOL,
 )
-from campaigns.local_stack import LocalStack
+from campaigns.local_stack import LocalStack, running_stack
 from campaigns.models import Segment, SendStatus, SequenceStatus, Signup
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -36,13 +35,8 @@ CANCELLED = Signup.model_validate(
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    local = LocalStack(Path(tmp_path_factory.mktemp("stack")), time_scale=TIME_SCALE)
-    try:
-        local.start()
-        with temporary_settings(updates={PREFECT_API_URL: local.api_url}):
-            yield local
-    finally:
-        local.stop()
+    with running_stack(Path(tmp_path_factory.mktemp("stack")), time_scale=TIME_SCALE) as local:
+        yield local
 
 
 def _trigger(signup: Signup) -> str:

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.benchmarks.burst import NOTION_RATE, TIME_SCALE, burst_signups, run_burst
-from campaigns.local_stack import LocalStack
+from campaigns.local_stack import LocalStack, running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 SIGNUPS = 20
@@ -21,20 +20,15 @@ SIGNUPS = 20
 
 @pytest.fixture(scope="module")
 def pg_stack(tmp_path_factory: pytest.TempPathFactory, postgres_url: str) -> Iterator[LocalStack]:
-    local = LocalStack(
+    with running_stack(
         Path(tmp_path_factory.mktemp("burst")),
         time_scale=TIME_SCALE,
         database_url=postgres_url,
         workers=2,
         worker_limit=3,
         notion_rate=NOTION_RATE,
-    )
-    try:
-        local.start()
-        with temporary_settings(updates={PREFECT_API_URL: local.api_url}):
-            yield local
-    finally:
-        local.stop()
+    ) as local:
+        yield local
 
 
 def test_twenty_signups_at_once_send_every_email_exactly_once(pg_stack: LocalStack) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -322,3 +323,53 @@ def test_cancel_never_weakens_a_recorded_stop(campaign_env: NotionCRM) -> None:
     assert cancel_contact_sequence(load_settings(), signup.email, SequenceStatus.CANCELLED) == 7
     contact = campaign_env.find_contact(signup.email)
     assert contact is not None and contact.sequence_status == SequenceStatus.COMPLAINED
+
+
+def test_signup_after_the_end_is_recorded_and_not_enrolled(
+    campaign_env: NotionCRM, resend_standin: ResendStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A signup after CAMPAIGN_ENDS_AT ends Completed, schedules nothing, marks Campaign Ended."""
+    monkeypatch.setenv("CAMPAIGN_ENDS_AT", "2020-12-24T18:00:00+00:00")
+    signup = _sample(Segment.URGENT).model_copy(update={"timezone": "Europe/Paris"})
+    state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
+    assert state.is_completed(), state.message
+    assert "is not enrolled" in str(state.message)
+    assert "after the campaign ended at 2020-12-24T18:00:00+00:00" in str(state.message)
+    assert _runs_of(signup.email) == []
+    contact = campaign_env.find_contact(signup.email)
+    assert contact is not None
+    assert contact.sequence_status == SequenceStatus.CAMPAIGN_ENDED
+    assert contact.enrolled_at is None and contact.time_zone == "Europe/Paris"
+    assert campaign_env.find_sends(signup.email) == {}
+    assert resend_standin.emails == []
+
+
+def test_steps_that_cannot_fit_are_logged_skipped_and_not_scheduled(
+    campaign_env: NotionCRM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the end 200 s away in TESTING_MODE (gap 81 s) emails 1, 2 and 7 run; 3-6 are Skipped."""
+    ends_at = datetime.now(UTC) + timedelta(seconds=200)
+    monkeypatch.setenv("CAMPAIGN_ENDS_AT", ends_at.isoformat())
+    signup = _sample(Segment.CRITICAL)
+    state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
+    assert state.is_completed(), state.message
+    runs = _runs_of(signup.email)
+    assert [r.parameters["email_number"] for r in runs] == [1, 2, 7]
+    assert all(r.expected_start_time < ends_at for r in runs)
+    rows = campaign_env.find_sends(signup.email)
+    assert sorted(rows) == [3, 4, 5, 6]
+    for row in rows.values():
+        assert row.status == SendStatus.SKIPPED
+        assert row.detail.startswith("Dropped: it cannot go out before the campaign ends")
+    again = christmas_email_sequence_orchestrator(**_params(signup))  # a retry writes no new row
+    assert [r.email_number for r in again] == [1, 2, 7]
+    assert sorted(campaign_env.find_sends(signup.email)) == [3, 4, 5, 6]
+
+
+def test_the_contact_keeps_the_time_zone_it_gave(campaign_env: NotionCRM) -> None:
+    """The signup's time zone is stored on the contact's Time Zone property."""
+    signup = _sample(Segment.OPTIMIZE).model_copy(update={"timezone": "Pacific/Kiritimati"})
+    christmas_email_sequence_orchestrator(**_params(signup))
+    contact = campaign_env.find_contact(signup.email)
+    assert contact is not None and contact.time_zone == "Pacific/Kiritimati"
+    assert contact.sequence_status == SequenceStatus.ACTIVE

@@ -43,11 +43,14 @@ def deployed(prefect_server: None) -> str:
     return result.output
 
 
-def test_deploy_registers_the_pool_and_nine_deployments(deployed: str) -> None:
-    """The pool and the nine deployments exist afterwards; a second deploy changes nothing."""
+def test_deploy_registers_everything_the_campaign_needs(deployed: str) -> None:
+    """Pool, queues, limits, automation and the ten deployments exist; a second deploy agrees."""
     assert "Work pool christmas-pool created (process)." in deployed
-    assert "9 deployments registered" in deployed
-    assert "christmas-email-sequence-orchestrator/christmas-orchestrator" in deployed
+    assert deployed.count("Deployment ") == 10
+    assert "Deployment christmas-email-sequence-orchestrator/christmas-orchestrator" in deployed
+    assert "Deployment christmas-reconcile/christmas-reconciler registered." in deployed
+    assert "Automation christmas-crash-silent-runs" in deployed
+    assert "Work queue christmas-reconciler: priority 2, at most 1 running." in deployed
     assert all(state.deployment is not None for state in deployment_states())
     again = run("deploy")
     assert again.exit_code == 0 and "already exists" in again.output

@@ -4,6 +4,8 @@ up and down."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import time
 from decimal import Decimal
 from typing import Any
@@ -268,3 +270,40 @@ def test_a_missing_or_malformed_secret_stops_the_start(
     settings = service_settings(notion_standin, notion_crm, **{name: value})
     with pytest.raises(SettingsError, match=name.upper()):
         create_app(settings)
+
+
+def test_a_time_zone_reaches_the_orchestrator(service: Service) -> None:
+    """A signup with an IANA time zone is 202, and the zone is one of the run's parameters."""
+    body = as_json(SIGNUP.model_dump(mode="json") | {"timezone": "America/New_York"})
+    response = _post(service, body)
+    assert response.status_code == 202
+    [(parameters, key)] = service.flow_runs.calls
+    assert parameters["timezone"] == "America/New_York"
+    assert key != signup_key(SIGNUP)  # another zone is another signup
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "Etc/Unknown", 60])
+def test_an_unknown_time_zone_is_422_naming_the_field(service: Service, zone: object) -> None:
+    """A zone that is not an IANA name (or not a string) is a 422 naming timezone."""
+    response = _post(service, as_json(SIGNUP.model_dump(mode="json") | {"timezone": zone}))
+    assert response.status_code == 422
+    assert "timezone" in response.json()["detail"]
+    assert service.flow_runs.calls == []
+
+
+def test_a_signup_without_a_zone_keeps_its_key() -> None:
+    """Adding the optional zone field did not change the key of a signup that has none."""
+    values = SIGNUP.model_dump()
+    assert values["timezone"] is None
+    with_zone = SIGNUP.model_copy(update={"timezone": "UTC"})
+    assert signup_key(with_zone) != signup_key(SIGNUP)
+    del values["timezone"]
+    plain = {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+    canonical = json.dumps(
+        plain,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=True,
+    )
+    digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
+    assert signup_key(SIGNUP) == f"christmas/signup/{digest}"

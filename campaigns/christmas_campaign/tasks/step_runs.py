@@ -1,0 +1,201 @@
+"""Runs of one step or signup after the orchestrator: read them, start one again, defer one.
+
+The reconciler reads a contact's runs to judge a step (`reconcile.judge_runs`) and starts lost
+steps and signups again; a send run that must wait defers itself by creating the step's next
+run. Every run created here carries an idempotency key built on the key of the step it belongs
+to (`idempotency.redrive_key`, `idempotency.defer_key`, `idempotency.signup_run_key`), so the
+step's runs share one prefix, and a retried creation finds the run it already made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from prefect import get_client
+from prefect.client.schemas.filters import (
+    FlowFilter,
+    FlowFilterName,
+    FlowRunFilter,
+    FlowRunFilterExpectedStartTime,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+    FlowRunFilterTags,
+)
+from prefect.client.schemas.objects import FlowRun, StateType
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.exceptions import ObjectNotFound
+from prefect.states import Crashed, Scheduled
+
+from campaigns.christmas_campaign.reconcile import RunView
+from campaigns.christmas_campaign.topology import (
+    ORCHESTRATOR_FLOW_NAME,
+    ORCHESTRATOR_PATH,
+    PERMANENT_FAILURE_TAG,
+    SEND_FLOW_NAME,
+    contact_tag,
+    orchestrator_tags,
+    run_tags,
+    step_path,
+)
+from campaigns.errors import DeploymentMissing
+from campaigns.idempotency import contact_ref
+
+RECONCILER_SOURCE = "reconciler"
+_PAGE = 200
+
+
+def view(run: FlowRun) -> RunView:
+    """The reconciler's view of a Prefect flow run."""
+    state = run.state
+    created = run.created or datetime.now(UTC)
+    return RunView(
+        id=str(run.id),
+        name=run.name,
+        state_type=state.type.value if state else "SCHEDULED",
+        state_name=(state.name or state.type.value.title()) if state else "Unknown",
+        state_since=state.timestamp if state and state.timestamp else created,
+        created=created,
+        redrive=f"source:{RECONCILER_SOURCE}" in run.tags
+        or "/redrive-" in (run.idempotency_key or ""),
+        message=(state.message or "") if state else "",
+        permanent=PERMANENT_FAILURE_TAG in run.tags,
+    )
+
+
+def contact_send_runs(email: str) -> list[FlowRun]:
+    """Every send run of this contact, all steps and enrollments."""
+    return _read(
+        FlowFilter(name=FlowFilterName(any_=[SEND_FLOW_NAME])),
+        FlowRunFilter(tags=FlowRunFilterTags(all_=run_tags(email))),
+    )
+
+
+def contact_signup_runs(email: str) -> list[FlowRun]:
+    """Every orchestrator run of this contact that carries its contact tag."""
+    return _read(
+        FlowFilter(name=FlowFilterName(any_=[ORCHESTRATOR_FLOW_NAME])),
+        FlowRunFilter(tags=FlowRunFilterTags(all_=[contact_tag(email)])),
+    )
+
+
+def troubled_signup_runs(since: datetime) -> list[FlowRun]:
+    """Orchestrator runs expected to start after `since` that ended Failed or Crashed, or sit
+    Pending (a worker may have died while starting them)."""
+    troubled = [StateType.FAILED, StateType.CRASHED, StateType.PENDING]
+    return _read(
+        FlowFilter(name=FlowFilterName(any_=[ORCHESTRATOR_FLOW_NAME])),
+        FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=troubled)),
+            expected_start_time=FlowRunFilterExpectedStartTime(after_=since),
+        ),
+    )
+
+
+def mark_crashed(run_id: str, reason: str) -> None:
+    """Move a run that no process will ever finish to Crashed, so nothing starts it later."""
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(UUID(run_id), Crashed(message=reason), force=True)
+
+
+def step_runs(runs: list[FlowRun], step_key: str) -> list[FlowRun]:
+    """The runs of one step of one enrollment: its first run's key, or a key built on it."""
+    return [
+        run for run in runs if _key_of(run) == step_key or _key_of(run).startswith(step_key + "/")
+    ]
+
+
+def enrollment_runs(runs: list[FlowRun], enrollment_key: str) -> list[FlowRun]:
+    """The runs of one enrollment of a contact (a re-enrollment has a new key)."""
+    return [run for run in runs if _key_of(run).startswith(enrollment_key + "/")]
+
+
+def start_step_again(
+    email: str, email_number: int, parameters: dict[str, Any], key: str, attempt: int
+) -> FlowRun:
+    """Create a run of step `email_number` due now, with the lost run's parameters."""
+    return _create(
+        step_path(email_number),
+        parameters,
+        key,
+        tags=[*run_tags(email, email_number), f"source:{RECONCILER_SOURCE}"],
+        name=f"email-{email_number}-{contact_ref(email)[:8]}-redrive-{attempt}",
+    )
+
+
+def defer_step(
+    email: str, email_number: int, parameters: dict[str, Any], key: str, at: datetime
+) -> FlowRun:
+    """Create the step's next run, due at `at`, with this run's parameters."""
+    return _create(
+        step_path(email_number),
+        parameters,
+        key,
+        tags=run_tags(email, email_number),
+        name=f"email-{email_number}-{contact_ref(email)[:8]}-deferred",
+        at=at,
+    )
+
+
+def start_signup_again(email: str, parameters: dict[str, Any], key: str) -> FlowRun:
+    """Create an orchestrator run with the lost run's parameters (the signup), due now."""
+    return _create(
+        ORCHESTRATOR_PATH,
+        parameters,
+        key,
+        tags=orchestrator_tags(email, RECONCILER_SOURCE),
+        name=f"signup-{contact_ref(email)[:8]}-redrive",
+    )
+
+
+def _create(
+    deployment_path: str,
+    parameters: dict[str, Any],
+    key: str,
+    *,
+    tags: list[str],
+    name: str,
+    at: datetime | None = None,
+) -> FlowRun:
+    with get_client(sync_client=True) as client:
+        try:
+            deployment = client.read_deployment_by_name(deployment_path)
+        except ObjectNotFound:
+            raise DeploymentMissing(
+                f"Deployment {deployment_path} does not exist. Register it with `campaign deploy`."
+            ) from None
+        return client.create_flow_run_from_deployment(
+            deployment.id,
+            parameters=parameters,
+            state=Scheduled(scheduled_time=at or datetime.now(UTC)),
+            idempotency_key=key,
+            tags=tags,
+            name=name,
+        )
+
+
+def _key_of(run: FlowRun) -> str:
+    return run.idempotency_key or ""
+
+
+def _read(flows: FlowFilter, runs: FlowRunFilter) -> list[FlowRun]:
+    return list(_pages(flows, runs))
+
+
+def _pages(flows: FlowFilter, runs: FlowRunFilter) -> Iterator[FlowRun]:
+    offset = 0
+    with get_client(sync_client=True) as client:
+        while True:
+            page = client.read_flow_runs(
+                flow_filter=flows,
+                flow_run_filter=runs,
+                sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+                limit=_PAGE,
+                offset=offset,
+            )
+            yield from page
+            if len(page) < _PAGE:
+                return
+            offset += _PAGE
