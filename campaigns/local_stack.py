@@ -178,6 +178,12 @@ class LocalStack:
         self.spawn("server", [_prefect(), *args], extra_env=database)
         self._wait_healthy(timeout=180)
 
+    def stop_worker(self, index: int = 1) -> None:
+        """Stop worker `worker-<index>` if it runs (SIGTERM, then SIGKILL after 15 s)."""
+        name = f"worker-{index}"
+        if name in self.processes:
+            _terminate(self.processes[name])
+
     def stop_server(self) -> None:
         """Stop the Prefect server (workers keep running and retry); `start_server` resumes."""
         _terminate(self.processes.pop("server"))
@@ -200,13 +206,21 @@ class LocalStack:
             raise CampaignError(f"deploy_all.py failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
-    def start_worker(self, index: int = 1) -> subprocess.Popen[bytes]:
-        """Start worker `worker-<index>` on the pool, stopping that worker first if it runs."""
+    def start_worker(
+        self,
+        index: int = 1,
+        *,
+        queues: list[str] | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> subprocess.Popen[bytes]:
+        """Start worker `worker-<index>` on the pool (on `queues` only, when given), stopping
+        that worker first if it runs; `extra_env` reaches the runs it starts."""
         name = f"worker-{index}"
-        if name in self.processes:
-            _terminate(self.processes[name])
+        self.stop_worker(index)
         command = ["worker", "start", "--pool", WORK_POOL, "--limit", str(self.worker_limit)]
-        process = self.spawn(name, [_prefect(), *command, "--name", name])
+        for queue in queues or []:
+            command += ["--work-queue", queue]
+        process = self.spawn(name, [_prefect(), *command, "--name", name], extra_env=extra_env)
         if index == 1:
             self.processes[FIRST_WORKER] = process
         return process

@@ -52,6 +52,7 @@ class RunView:
     redrive: bool = False  # started by the reconciler
     message: str = ""
     permanent: bool = False  # failed for a reason a person must fix (`PERMANENT_FAILURE_TAG`)
+    due: datetime | None = None  # when a Scheduled run is due to start
 
 
 @dataclass(frozen=True)

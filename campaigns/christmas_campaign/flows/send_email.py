@@ -107,11 +107,14 @@ def christmas_send_email(
         _wait_until_due(scheduled_for)
         contact = read_contact(services, email)
         step = Step(settings, email_number, contact)
-        decision = step.decide(datetime.now(UTC))
+        decided_at = datetime.now(UTC)
+        decision = step.decide(decided_at)
         if decision.action == Action.ALREADY_SENT:
             return _completed(f"Skipped {ref}: {decision.reason}.")
         log = StepLog(services, email, email_number, template_id, scheduled_for, contact)
         log.row_id, log.last = send_log_row_id, email_number == step.last
+        if decision.action == Action.WAIT:  # only a later run may see the previous step sent
+            return _defer(log, step, parameters, decision, ref)
         if not send_log_read or (runtime.flow_run.run_count or 1) > 1:
             done = log.find_row()  # a retry: the last try may have written the row already
             if done is not None:
@@ -120,12 +123,11 @@ def christmas_send_email(
             log.write(SendUpdate(status=SendStatus.SKIPPED, detail=decision.reason))
             step.close_if_last(services)
             return _completed(f"Skipped {ref}: {decision.reason}.")
-        if decision.action in (Action.WAIT, Action.DEFER):
-            assert decision.until is not None and contact is not None
-            if decision.until - datetime.now(UTC) <= timedelta(seconds=_SHORT_WAIT):
-                _sleep_until(decision.until)
-            else:
+        if decision.action == Action.DEFER:
+            assert decision.until is not None
+            if decision.until - decided_at > timedelta(seconds=_SHORT_WAIT):
                 return _defer(log, step, parameters, decision, ref)
+            _sleep_until(decision.until)  # a few seconds of gap: time only helps it
         assert contact is not None  # only a contact can be sent to
         try:
             rendered = render_email(services, template_id, signup, segment, scheduled_for)
@@ -206,11 +208,21 @@ class Step:
             max_redrives=self.settings.reconcile_max_redrives,
         )
         if finding.verdict in (Verdict.DONE, Verdict.GIVE_UP):
+            get_run_logger().info(
+                "Email %d of contact %s goes without email %d, which ended unsent: %s.",
+                self.email_number,
+                contact_ref(contact.email),
+                previous,
+                finding.reason,
+            )
             return Decision(Action.SEND, f"email {previous} ended without being sent")
+        # Look again a while after the previous step's run is due, or one reconciler interval
+        # from now (a run in progress, or a lost one the reconciler will start again).
+        every = timedelta(seconds=timing.every_seconds)
+        due = finding.newest.due if finding.newest is not None else None
+        until = max(due + every / 3, now + every / 3) if due and due > now else now + every
         return Decision(
-            Action.WAIT,
-            f"email {previous} is due and not sent yet ({finding.reason})",
-            until=now + timedelta(seconds=timing.every_seconds),
+            Action.WAIT, f"email {previous} is due and not sent yet ({finding.reason})", until
         )
 
     def close_if_last(self, services: Services) -> None:

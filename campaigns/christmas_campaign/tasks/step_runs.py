@@ -62,6 +62,7 @@ def view(run: FlowRun) -> RunView:
         or "/redrive-" in (run.idempotency_key or ""),
         message=(state.message or "") if state else "",
         permanent=PERMANENT_FAILURE_TAG in run.tags,
+        due=run.expected_start_time,
     )
 
 

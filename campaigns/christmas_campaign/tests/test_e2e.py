@@ -5,6 +5,7 @@ The sequence runs in TESTING_MODE with SEQUENCE_TIME_SCALE=45, so the 27-minute 
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 from prefect import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
 from campaigns.christmas_campaign.flows.cancel import cancel_contact_sequence
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
@@ -21,7 +23,9 @@ from campaigns.christmas_campaign.sequence import classify_segment, template_id_
 from campaigns.christmas_campaign.topology import (
     ORCHESTRATOR_DEPLOYMENT,
     ORCHESTRATOR_FLOW_NAME,
+    ORCHESTRATOR_QUEUE,
     WORK_POOL,
+    contact_tag,
 )
 from campaigns.local_stack import LocalStack, running_stack
 from campaigns.models import Segment, SendStatus, SequenceStatus, Signup
@@ -144,3 +148,50 @@ def test_pausing_a_step_queue_holds_that_step_and_keeps_order(stack: LocalStack)
     _wait_for(lambda: len(_emails_by_contact(stack)[held.email]) >= 7, 240, "7 emails")
     numbers = [int(_tag(e, "email_number")) for e in _emails_by_contact(stack)[held.email]]
     assert numbers == [1, 2, 3, 4, 5, 6, 7]
+
+
+# A 15 s minimum gap at this scale: MIN_EMAIL_GAP is a production duration, shrunk like the
+# table (27 min for 240 h) and then by the time scale.
+GAP_SECONDS = 15.0
+GAP_ENV = {"MIN_EMAIL_GAP": str(int(GAP_SECONDS * TIME_SCALE * 240 * 60 / 27))}
+
+
+def test_late_runs_keep_the_minimum_gap_when_the_worker_returns(stack: LocalStack) -> None:
+    """With no worker for the send steps until three are overdue, the seven emails still go
+    once each and never closer together than the minimum gap."""
+    late = Signup.model_validate(
+        SAMPLE_SIGNUPS[Segment.CRITICAL].model_dump() | {"email": "late@harbourline.example"}
+    )
+    stack.stop_worker(1)
+    try:
+        # Only the orchestrator runs: it plans the steps 15 s apart and schedules them.
+        stack.start_worker(2, queues=[ORCHESTRATOR_QUEUE.name], extra_env=GAP_ENV)
+        _trigger(late)
+        _wait_for(lambda: _scheduled_steps(late.email) == 7, 120, "seven scheduled steps")
+        stack.stop_worker(2)
+        time.sleep(2 * GAP_SECONDS + 5)  # emails 1, 2 and 3 are overdue now
+        assert _emails_by_contact(stack)[late.email] == []
+    finally:
+        stack.start_worker(1, extra_env=GAP_ENV)
+    try:
+        _wait_for(lambda: len(_emails_by_contact(stack)[late.email]) >= 7, 400, "7 emails")
+        time.sleep(5)  # a duplicate would arrive right after
+    finally:
+        stack.start_worker(1)  # the other tests run without the gap
+    emails = _emails_by_contact(stack)[late.email]
+    assert sorted(int(_tag(e, "email_number")) for e in emails) == [1, 2, 3, 4, 5, 6, 7]
+    times = sorted(_received_at(e) for e in emails)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps) >= GAP_SECONDS, gaps
+
+
+def _scheduled_steps(email: str) -> int:
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[contact_tag(email)]))
+        )
+    return sum(1 for run in runs if "email_number" in run.parameters)
+
+
+def _received_at(email: dict[str, Any]) -> float:
+    return datetime.fromisoformat(email["received_at"].replace("Z", "+00:00")).timestamp()

@@ -28,7 +28,7 @@ from campaigns.local_stack import LocalStack, running_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1200)]
 TIME_SCALE = 45.0
-CONTACTS = 3
+CONTACTS = 1
 RECOVERY_TIMEOUT = 480.0  # heartbeat timeout 90 s + reconciler 30 s + deferrals + slack
 
 
