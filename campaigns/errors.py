@@ -136,6 +136,13 @@ class OrchestrationError(CampaignError):
 class DeploymentMissing(OrchestrationError):
     """A deployment the sequence needs is not registered (run deploy_all.py)."""
 
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"Deployment {path} does not exist on the Prefect server. Register it with "
+            "`campaign deploy` (or deploy_all.py)."
+        )
+        self.path = path
+
 
 # --- command line --------------------------------------------------------------------------------
 

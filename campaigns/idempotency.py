@@ -8,7 +8,13 @@ and sent to Resend carry no personal data, and every key stays far below Resend'
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from campaigns.models import Signup
 
 
 def contact_ref(email: str) -> str:
@@ -56,3 +62,19 @@ def defer_key(step_key: str, deferring_run_id: str) -> str:
 def signup_run_key(campaign: str, email: str, lost_run_id: str) -> str:
     """The key of a signup's orchestrator run that replaces the lost run `lost_run_id`."""
     return f"{campaign}/signup/{contact_ref(email)}/{lost_run_id}"
+
+
+def signup_key(campaign: str, signup: Signup) -> str:
+    """The Prefect idempotency key of a signup: the same answers give the same key, always."""
+    values = {name: _canonical(value) for name, value in signup.model_dump().items()}
+    if values.get("timezone") is None:
+        del values["timezone"]  # a signup without a zone keeps the key it had before the field
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return f"{campaign}/signup/{hashlib.sha256(canonical.encode('ascii')).hexdigest()}"
+
+
+def _canonical(value: Any) -> Any:
+    """Decimals as plain normalised text, so 14700 and 14700.00 are one signup."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value

@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    PlainSerializer,
     model_validator,
 )
 
@@ -59,16 +60,21 @@ DO_NOT_CONTACT = frozenset(
 )
 
 
-# How strongly a status says "stop"; any other status (Active, Completed) ranks 0. A status is
-# never replaced by a weaker one: a person who unsubscribed and then books a call stays
-# Unsubscribed (withdrawn consent outlives a conversion), and a complaint outranks everything.
-STOP_RANK = {
-    SequenceStatus.CANCELLED: 1,
-    SequenceStatus.CONVERTED: 2,
-    SequenceStatus.UNSUBSCRIBED: 3,
-    SequenceStatus.BOUNCED: 4,
-    SequenceStatus.COMPLAINED: 5,
-}
+class StopStatus(StrEnum):
+    """The statuses that end a sequence, weakest first: a status is never replaced by a weaker
+    one. A person who unsubscribed and then books a call stays Unsubscribed (withdrawn consent
+    outlives a conversion), and a complaint outranks everything. The cancel flow, `campaign
+    cancel` and the webhook service take this type; `STOP_RANK` is its order."""
+
+    CANCELLED = "Cancelled"
+    CONVERTED = "Converted"
+    UNSUBSCRIBED = "Unsubscribed"
+    BOUNCED = "Bounced"
+    COMPLAINED = "Complained"
+
+
+# How strongly a status says "stop"; any other status (Active, Completed) ranks 0.
+STOP_RANK = {SequenceStatus(stop.value): rank for rank, stop in enumerate(StopStatus, start=1)}
 
 
 def outranks(current: SequenceStatus | None, new: SequenceStatus) -> bool:
@@ -153,7 +159,19 @@ Label = Annotated[str, Field(max_length=100), AfterValidator(_clean_text)]
 OptionalLabel = Annotated[Label | None, BeforeValidator(_blank_to_none)]
 ColourCount = Annotated[int, Field(ge=0, le=SYSTEM_COUNT)]
 Score = Annotated[int, Field(ge=0, le=100)]
-Dollars = Annotated[Decimal, Field(ge=0, le=1_000_000_000, decimal_places=2)]
+
+
+def _dollars_as_number(value: Decimal) -> int | float:
+    """In JSON a dollar amount is a number (cents at most, so a float holds it exactly): the
+    orchestrator's run form and Prefect's parameter schema take a number, not text."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+Dollars = Annotated[
+    Decimal,
+    Field(ge=0, le=1_000_000_000, decimal_places=2),
+    PlainSerializer(_dollars_as_number, when_used="json"),
+]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_check_zone)]
 OptionalTimeZone = Annotated[TimeZoneName | None, BeforeValidator(_blank_to_none)]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,7 @@ from pydantic import ValidationError
 from campaigns.cli.output import describe_validation, handled, out
 from campaigns.cli.sandbox import DEFAULT_STATE_DIR
 from campaigns.errors import InputError
-from campaigns.models import Segment, SequenceStatus, Signup
+from campaigns.models import Segment, SequenceStatus, Signup, StopStatus
 from campaigns.settings import load_settings
 
 OPTION_NAMES = {
@@ -32,16 +31,6 @@ OPTION_NAMES = {
     "revenue_leak_monthly": "--revenue-leak",
     "input": "--red + --orange + --yellow + --green",
 }
-
-
-class StopStatus(StrEnum):
-    """The statuses that end a sequence (docs/contract.md §3)."""
-
-    CANCELLED = "Cancelled"
-    UNSUBSCRIBED = "Unsubscribed"
-    BOUNCED = "Bounced"
-    COMPLAINED = "Complained"
-    CONVERTED = "Converted"
 
 
 @handled
@@ -152,10 +141,10 @@ def preview(
     open_browser: Annotated[bool, typer.Option("--open", help="Open the HTML file.")] = False,
 ) -> None:
     """Render one email exactly as it would be sent: subject, headers, HTML file, text."""
-    from campaigns.cli.preview import TemplateSource, load_contact, render_preview
+    from campaigns.cli.preview import TemplateStore, load_contact, render_preview
     from campaigns.cli.simulate import parse_start
 
-    if source not in {s.value for s in TemplateSource}:
+    if source not in {s.value for s in TemplateStore}:
         raise InputError(f"--source must be notion or files, not {source!r}.")
     when = parse_start(at, UTC) if at else datetime.now(UTC)
     result = render_preview(
@@ -163,7 +152,7 @@ def preview(
         email_number=email_number,
         segment=segment,
         signup=load_contact(contact_json, segment),
-        source=TemplateSource(source),
+        source=TemplateStore(source),
         at=when,
         out_dir=out_dir,
     )

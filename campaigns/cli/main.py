@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from campaigns.cli import campaign_commands, check_commands, stack_commands
-from campaigns.cli.output import configure_logging
+from campaigns.cli.output import configure_cli_logging
 
 app = typer.Typer(
     name="campaign",
@@ -56,7 +56,7 @@ def main(
     ] = False,
 ) -> None:
     """Run the Christmas email-nurture campaign: Notion CRM, Resend delivery, Prefect."""
-    configure_logging(debug)
+    configure_cli_logging(debug)
 
 
 app.command("demo")(stack_commands.demo)

@@ -38,12 +38,11 @@ from campaigns.christmas_campaign.deployments.deploy_all import check_api, deplo
 from campaigns.christmas_campaign.sequence import CAMPAIGN
 from campaigns.christmas_campaign.topology import (
     CONTACT_FLOWS,
-    ORCHESTRATOR_PATH,
     WORK_POOL,
-    orchestrator_tags,
     run_tags,
 )
-from campaigns.errors import DeploymentMissing, OrchestrationError
+from campaigns.errors import OrchestrationError
+from campaigns.idempotency import signup_key
 from campaigns.models import Signup
 
 
@@ -78,20 +77,13 @@ def run_url(flow_run_id: object) -> str:
 
 
 def trigger_orchestrator(signup: Signup, source: str = "cli") -> FlowRun:
-    """Create an orchestrator run for this signup, as the website's webhook does."""
-    name = ORCHESTRATOR_PATH
-    with get_client(sync_client=True) as client, prefect_errors("creating the orchestrator run"):
-        try:
-            deployment = client.read_deployment_by_name(name)
-        except ObjectNotFound:
-            raise DeploymentMissing(
-                f"Deployment {name} does not exist. Register it with `campaign deploy`."
-            ) from None
-        return client.create_flow_run_from_deployment(
-            deployment.id,
-            parameters=signup.model_dump(mode="json"),
-            tags=orchestrator_tags(signup.email, source),
-        )
+    """Create the orchestrator run of this signup, with the key the website's webhook uses, so
+    the same signup sent twice (or by both) enrolls once."""
+    from campaigns.christmas_campaign.tasks.step_runs import start_signup
+
+    with prefect_errors("creating the orchestrator run"):
+        parameters = signup.model_dump(mode="json")
+        return start_signup(signup.email, parameters, signup_key(CAMPAIGN, signup), source=source)
 
 
 def contact_runs(email: str) -> dict[int, FlowRun]:

@@ -127,7 +127,7 @@ def handled(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def configure_logging(debug: bool) -> None:
+def configure_cli_logging(debug: bool) -> None:
     """The package's own log lines on stderr: warnings normally, everything with --debug."""
     set_debug(debug)
     logging.basicConfig(

@@ -27,7 +27,9 @@ from campaigns.rendering import RenderedEmail
 from campaigns.settings import CONTENT, Settings
 
 
-class TemplateSource(StrEnum):
+class TemplateStore(StrEnum):
+    """Where `campaign preview` reads a template: the Notion database or the repository's files."""
+
     NOTION = "notion"
     FILES = "files"
 
@@ -64,8 +66,8 @@ def load_contact(path: Path | None, segment: Segment) -> Signup:
         raise InputError(f"--contact-json {path} is not a valid signup: {problems}.") from None
 
 
-def find_template(settings: Settings, source: TemplateSource, template_id: str) -> EmailTemplate:
-    if source is TemplateSource.NOTION:
+def find_template(settings: Settings, source: TemplateStore, template_id: str) -> EmailTemplate:
+    if source is TemplateStore.NOTION:
         return NotionCRM.from_settings(settings).get_template(template_id)
     for template in load_templates():
         if template.template_id == template_id:
@@ -79,7 +81,7 @@ def render_preview(
     email_number: int,
     segment: Segment,
     signup: Signup,
-    source: TemplateSource,
+    source: TemplateStore,
     at: datetime,
     out_dir: Path,
 ) -> Preview:

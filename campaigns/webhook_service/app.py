@@ -68,14 +68,14 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The uvicorn factory: settings from the environment; a missing one stops the start."""
-    configure_logging()
+    configure_service_logging()
     try:
         return create_app(load_settings())
     except SettingsError as exc:
         raise SystemExit(f"Error: {exc}") from None
 
 
-def configure_logging() -> None:
+def configure_service_logging() -> None:
     """The package's sentences at INFO on stderr, and uvicorn's access lines without queries.
 
     Importing Prefect installed its own logging setup (root and uvicorn at WARNING, and an API

@@ -82,9 +82,7 @@ class PrefectFlowRuns:
                             tags=orchestrator_tags(str(parameters["email"]), "signup-webhook"),
                         )
         except ObjectNotFound:
-            raise DeploymentMissing(
-                f"Deployment {ORCHESTRATOR_PATH} does not exist on the Prefect server."
-            ) from None
+            raise DeploymentMissing(ORCHESTRATOR_PATH) from None
         except (httpx.HTTPError, TimeoutError, OSError) as exc:
             if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code < 500:
                 raise  # a request Prefect refuses is a bug here, not an outage

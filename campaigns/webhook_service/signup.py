@@ -14,11 +14,7 @@ callers (the Prefect UI form and the CLI hand it parsed parameters).
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from decimal import Decimal
-from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -26,28 +22,12 @@ from pydantic import ValidationError
 
 from campaigns.christmas_campaign.sequence import CAMPAIGN
 from campaigns.errors import DeploymentMissing, OrchestratorUnavailable
-from campaigns.idempotency import contact_ref
+from campaigns.idempotency import contact_ref, signup_key
 from campaigns.models import Signup
 from campaigns.webhook_service.services import Services
 from campaigns.webhook_service.web import SMALL_BODY_LIMIT, invalid_body, read_body, unavailable
 
 log = logging.getLogger("campaigns.webhooks")
-
-
-def signup_key(signup: Signup) -> str:
-    """The Prefect idempotency key of a signup: the same answers give the same key, always."""
-    values = {name: _canonical(value) for name, value in signup.model_dump().items()}
-    if values.get("timezone") is None:
-        del values["timezone"]  # a signup without a zone keeps the key it had before the field
-    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return f"{CAMPAIGN}/signup/{hashlib.sha256(canonical.encode('ascii')).hexdigest()}"
-
-
-def _canonical(value: Any) -> Any:
-    """Decimals as plain normalised text, so 14700 and 14700.00 are one signup."""
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return value
 
 
 def parse_signup(body: bytes) -> Signup:
@@ -74,7 +54,7 @@ async def _start(services: Services, message_id: str, body: bytes) -> str:
     signup = parse_signup(body)
     try:
         run_id = await services.flow_runs.start_orchestrator(
-            signup.model_dump(mode="json"), signup_key(signup)
+            signup.model_dump(mode="json"), signup_key(CAMPAIGN, signup)
         )
     except (OrchestratorUnavailable, DeploymentMissing) as exc:
         log.warning("Signup webhook %s not accepted: %s", message_id, exc)

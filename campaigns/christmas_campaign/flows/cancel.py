@@ -7,33 +7,29 @@ sending (a run already starting when the cancel arrives still skips).
 
 from __future__ import annotations
 
-from typing import Literal
-
 from prefect import flow, get_run_logger
 
 from campaigns.christmas_campaign.tasks.scheduling import cancel_not_started_runs
 from campaigns.christmas_campaign.topology import CANCEL_FLOW_NAME
 from campaigns.errors import CampaignError
 from campaigns.idempotency import contact_ref
-from campaigns.models import SendStatus, SendUpdate, SequenceStatus, outranks
+from campaigns.models import (
+    STOP_RANK,
+    SendStatus,
+    SendUpdate,
+    SequenceStatus,
+    StopStatus,
+    outranks,
+)
 from campaigns.notion_crm import NotionCRM
 from campaigns.settings import NOTION, Settings, load_settings
-
-# What the contact's status becomes, by the reason the sequence stops.
-STOP_STATUSES = {
-    SequenceStatus.UNSUBSCRIBED,
-    SequenceStatus.BOUNCED,
-    SequenceStatus.COMPLAINED,
-    SequenceStatus.CONVERTED,
-    SequenceStatus.CANCELLED,
-}
 
 
 def cancel_contact_sequence(
     settings: Settings, email: str, status: SequenceStatus = SequenceStatus.CANCELLED
 ) -> int:
     """Mark the contact, cancel its scheduled runs and their log rows; return runs cancelled."""
-    if status not in STOP_STATUSES:
+    if status not in STOP_RANK:
         raise ValueError(f"{status.value} does not stop a sequence")
     crm = NotionCRM.from_settings(settings.require(*NOTION))
     contact = crm.find_contact(email)
@@ -58,17 +54,14 @@ def _skip_scheduled_rows(crm: NotionCRM, email: str, reason: str) -> None:
             crm.update_send(row.page_id, SendUpdate(status=SendStatus.SKIPPED, detail=reason))
 
 
-StopStatus = Literal["Cancelled", "Unsubscribed", "Bounced", "Complained", "Converted"]
-
-
 @flow(name=CANCEL_FLOW_NAME)
-def christmas_cancel_sequence(email: str, status: StopStatus = "Cancelled") -> int:
+def christmas_cancel_sequence(email: str, status: StopStatus = StopStatus.CANCELLED) -> int:
     """Stop a contact's remaining Christmas emails (from the UI or a webhook)."""
     count = cancel_contact_sequence(load_settings(), email, SequenceStatus(status))
     get_run_logger().info(
         "Cancelled %d scheduled run(s) of contact %s; status is now %s.",
         count,
         contact_ref(email),
-        status,
+        status.value,
     )
     return count

@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
+from typing import Annotated
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import State
 from prefect.states import Completed
+from pydantic import WithJsonSchema
 
 from campaigns.christmas_campaign.sequence import CAMPAIGN, ScheduledEmail, classify_segment
 from campaigns.christmas_campaign.tasks.common import Services, retry_only_transient
@@ -46,6 +48,7 @@ from campaigns.christmas_campaign.topology import ORCHESTRATOR_FLOW_NAME
 from campaigns.idempotency import contact_ref, step_run_key
 from campaigns.models import (
     DO_NOT_CONTACT,
+    SYSTEM_COUNT,
     Contact,
     Segment,
     SendRecord,
@@ -61,25 +64,74 @@ from campaigns.settings import CONTENT, NOTION, RESEND, load_settings
 _NOT_REENROLLED = DO_NOT_CONTACT | {SequenceStatus.COMPLETED, SequenceStatus.CONVERTED}
 
 
+# The deployment's Run form in the Prefect UI is built from the signature below: each input's
+# help is the docstring's `Args:` entry, its bounds come from these schemas. They only describe
+# the form (and the API checks runs created from the deployment against them); the values are
+# validated by `Signup`, whose rules they mirror, so a bad field still fails the run at once
+# with `Signup`'s message. The test of the form compares the two.
+_FormEmail = Annotated[str, WithJsonSchema({"type": "string", "format": "email", "maxLength": 200})]
+_FormName = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 100})]
+_FormBusinessName = Annotated[
+    str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200})
+]
+_FormScore = Annotated[int, WithJsonSchema({"type": "integer", "minimum": 0, "maximum": 100})]
+_FormColourCount = Annotated[
+    int, WithJsonSchema({"type": "integer", "minimum": 0, "maximum": SYSTEM_COUNT})
+]
+_FormLabel = Annotated[str, WithJsonSchema({"type": "string", "maxLength": 100})]
+# One number input. The flow reads any number, or text such as "3200", exactly as a Decimal;
+# a run created through the deployment must send a JSON number (the API refuses text here).
+_FormDollars = Annotated[
+    Decimal, WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1_000_000_000})
+]
+_FormTimeZone = Annotated[str, WithJsonSchema({"type": "string", "maxLength": 64})]
+
+
 # Three whole-run retries, five minutes apart, for what outlived the adapters' own retries.
 @flow(name=ORCHESTRATOR_FLOW_NAME, log_prints=False, retries=3, retry_delay_seconds=300)
 def christmas_email_sequence_orchestrator(
-    email: str,
-    first_name: str,
-    business_name: str,
-    assessment_score: int,
-    red_systems: int,
-    orange_systems: int,
-    yellow_systems: int,
-    green_systems: int,
-    gps_score: int | None = None,
-    money_score: int | None = None,
-    weakest_system_1: str | None = None,
-    weakest_system_2: str | None = None,
-    revenue_leak_monthly: Decimal | None = None,
-    timezone: str | None = None,
+    email: _FormEmail,
+    first_name: _FormName,
+    business_name: _FormBusinessName,
+    assessment_score: _FormScore,
+    red_systems: _FormColourCount,
+    orange_systems: _FormColourCount,
+    yellow_systems: _FormColourCount,
+    green_systems: _FormColourCount,
+    gps_score: _FormScore | None = None,
+    money_score: _FormScore | None = None,
+    weakest_system_1: _FormLabel | None = None,
+    weakest_system_2: _FormLabel | None = None,
+    revenue_leak_monthly: _FormDollars | None = None,
+    timezone: _FormTimeZone | None = None,
 ) -> list[CreatedRun] | State:
-    """Validate, classify, check every template, enroll in Notion and schedule seven runs."""
+    """Validate, classify, check every template, enroll in Notion and schedule seven runs.
+
+    Args:
+        email: The contact's email address. The seven emails go to it.
+        first_name: The contact's first name, as the emails greet them (1 to 100 characters).
+        business_name: The contact's business name, as the emails mention it (1 to 200
+            characters).
+        assessment_score: The overall assessment score, a whole number from 0 to 100.
+        red_systems: How many of the 8 business systems the assessment rated red (0 to 8). The
+            four colour counts must add up to 8. Two or more red: the CRITICAL emails.
+        orange_systems: How many systems were rated orange (0 to 8). One red, or two or more
+            orange: the URGENT emails.
+        yellow_systems: How many systems were rated yellow (0 to 8).
+        green_systems: How many systems were rated green (0 to 8). With no red and at most one
+            orange: the OPTIMIZE emails.
+        gps_score: The GPS score of the assessment, from 0 to 100, if it has one.
+        money_score: The Money score of the assessment, from 0 to 100, if it has one.
+        weakest_system_1: The name of the contact's weakest system, as the emails name it (up
+            to 100 characters).
+        weakest_system_2: The name of the second weakest system (up to 100 characters).
+        revenue_leak_monthly: The revenue the contact loses each month, in US dollars, as a
+            plain number such as 3200 or 3200.50 (no $ sign, no commas; 0 to 1,000,000,000, at
+            most two decimals). The emails show it, and twelve times it as the yearly loss.
+        timezone: The contact's time zone, as an IANA name such as Europe/Paris or
+            America/New_York. Emails 2 to 7 go out in its daytime. None: the campaign's time
+            zone.
+    """
     parameters = dict(locals())
     with retry_only_transient():
         return _enroll(Signup.model_validate(parameters))  # a bad field fails before any I/O

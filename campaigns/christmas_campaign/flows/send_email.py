@@ -74,6 +74,8 @@ from campaigns.settings import CONTENT, NOTION, RESEND, Settings, load_settings
 
 _MAX_EARLY_WAIT = 300.0  # seconds; a worker may pick a run up slightly before it is due
 _SHORT_WAIT = 10.0  # seconds; a deferral this short is slept through instead of re-scheduled
+_POLL_SECONDS = 2.0  # while the previous step's run is running, how often the contact is re-read
+_STARTED = frozenset({"PENDING", "RUNNING"})  # Prefect state types of a run that has started
 
 
 # One flow retry, a minute later, for what outlived the adapters' own retries (a long outage).
@@ -106,7 +108,7 @@ def christmas_send_email(
         ref = f"email {email_number} of contact {contact_ref(email)}"
         _wait_until_due(scheduled_for)
         contact = read_contact(services, email)
-        step = Step(settings, email_number, contact)
+        step = Step(settings, email_number, contact, services)
         decided_at = datetime.now(UTC)
         decision = step.decide(decided_at)
         if decision.action == Action.ALREADY_SENT:
@@ -156,6 +158,7 @@ class Step:
     settings: Settings
     email_number: int
     contact: Contact | None
+    services: Services | None = None  # to re-read the contact while the previous step runs
 
     @property
     def plan(self) -> list[PlannedStep]:
@@ -216,14 +219,35 @@ class Step:
                 finding.reason,
             )
             return Decision(Action.SEND, f"email {previous} ended without being sent")
-        # Look again a while after the previous step's run is due, or one reconciler interval
-        # from now (a run in progress, or a lost one the reconciler will start again).
+        newest = finding.newest
+        if newest is not None and newest.state_type in _STARTED and self._sent_soon(previous):
+            return Decision(Action.SEND, f"email {previous} was sent meanwhile")
+        # Look again a while after the previous step's run is due or, while it runs, soon;
+        # a lost one waits for the reconciler's next pass.
         every = timedelta(seconds=timing.every_seconds)
-        due = finding.newest.due if finding.newest is not None else None
-        until = max(due + every / 3, now + every / 3) if due and due > now else now + every
+        due = newest.due if newest is not None else None
+        if finding.verdict == Verdict.LOST:
+            until = now + every
+        elif due is not None and due > now:
+            until = due + every / 3
+        else:
+            until = now + every / 3
         return Decision(
             Action.WAIT, f"email {previous} is due and not sent yet ({finding.reason})", until
         )
+
+    def _sent_soon(self, previous: int) -> bool:
+        """While the previous step's run is running, re-read the contact for a few seconds (it
+        is usually about to send): True, with the contact refreshed, when it went out."""
+        assert self.services is not None and self.contact is not None
+        deadline = time.monotonic() + _SHORT_WAIT
+        while time.monotonic() < deadline:
+            time.sleep(_POLL_SECONDS)
+            contact = read_contact(self.services, self.contact.email)
+            if contact is not None and (contact.last_email_sent or 0) >= previous:
+                self.contact = contact
+                return True
+        return False
 
     def close_if_last(self, services: Services) -> None:
         """After skipping the plan's last step because the campaign ended, say so on the contact."""

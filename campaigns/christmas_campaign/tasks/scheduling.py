@@ -75,10 +75,7 @@ def schedule_send_runs(email: str, steps: list[StepRun]) -> list[CreatedRun]:
         for step in steps:
             deployment_id = deployments.get(step_deployment(step.email_number))
             if deployment_id is None:
-                raise DeploymentMissing(
-                    f"Deployment {step_path(step.email_number)} does not exist. "
-                    "Register it with `campaign deploy`."
-                )
+                raise DeploymentMissing(step_path(step.email_number))
             run = client.create_flow_run_from_deployment(
                 deployment_id,
                 parameters=step.parameters,

@@ -140,15 +140,21 @@ def defer_step(
     )
 
 
+def start_signup(
+    email: str, parameters: dict[str, Any], key: str, *, source: str, name: str | None = None
+) -> FlowRun:
+    """Create an orchestrator run of this signup, due now; a second call with the same `key`
+    returns the first run. The one way a signup is started in sync code (the CLI, the
+    reconciler); the webhook service does the same with Prefect's async client."""
+    return _create(
+        ORCHESTRATOR_PATH, parameters, key, tags=orchestrator_tags(email, source), name=name
+    )
+
+
 def start_signup_again(email: str, parameters: dict[str, Any], key: str) -> FlowRun:
     """Create an orchestrator run with the lost run's parameters (the signup), due now."""
-    return _create(
-        ORCHESTRATOR_PATH,
-        parameters,
-        key,
-        tags=orchestrator_tags(email, RECONCILER_SOURCE),
-        name=f"signup-{contact_ref(email)[:8]}-redrive",
-    )
+    name = f"signup-{contact_ref(email)[:8]}-redrive"
+    return start_signup(email, parameters, key, source=RECONCILER_SOURCE, name=name)
 
 
 def _create(
@@ -157,16 +163,14 @@ def _create(
     key: str,
     *,
     tags: list[str],
-    name: str,
+    name: str | None = None,
     at: datetime | None = None,
 ) -> FlowRun:
     with get_client(sync_client=True) as client:
         try:
             deployment = client.read_deployment_by_name(deployment_path)
         except ObjectNotFound:
-            raise DeploymentMissing(
-                f"Deployment {deployment_path} does not exist. Register it with `campaign deploy`."
-            ) from None
+            raise DeploymentMissing(deployment_path) from None
         return client.create_flow_run_from_deployment(
             deployment.id,
             parameters=parameters,

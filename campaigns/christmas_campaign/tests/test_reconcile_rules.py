@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
+from campaigns.christmas_campaign.flows.reconciler import prefect_unreachable
 from campaigns.christmas_campaign.reconcile import RunView, Verdict, judge_runs, overdue_steps
+from campaigns.errors import OrchestratorUnavailable
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
 LOST_AFTER = timedelta(seconds=300)
@@ -129,3 +132,12 @@ def test_overdue_steps(
     """Steps after the cursor that are due plus the grace; a dropped step is never overdue."""
     grace = timedelta(hours=grace_hours)
     assert overdue_steps(due, cursor, now=NOW, grace=grace) == expected
+
+
+def test_prefect_api_failure_is_one_sentence() -> None:
+    """A Prefect API failure inside the reconciler becomes OrchestratorUnavailable naming it."""
+    with (
+        pytest.raises(OrchestratorUnavailable, match=r"while reading runs \(ConnectError\)"),
+        prefect_unreachable("reading runs"),
+    ):
+        raise httpx.ConnectError("connection refused")

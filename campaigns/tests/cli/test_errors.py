@@ -54,7 +54,7 @@ def test_unexpected_errors_are_one_line_too(
 
 def test_hints_match_the_error_class() -> None:
     """Each family of errors gets the command that fixes it, unless its message names one."""
-    assert "`campaign deploy`" in message_for(DeploymentMissing("Deployment x is missing."))
+    assert "`campaign deploy`" in message_for(DeploymentMissing("christmas-x/christmas-y"))
     assert "`campaign doctor`" in message_for(NotionAuthError("Token refused.", status=401))
     settings = message_for(SettingsError("Set it with `export X=1`."))
     assert settings == "Set it with `export X=1`."

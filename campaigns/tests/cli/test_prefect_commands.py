@@ -69,7 +69,7 @@ def test_signup_triggers_the_orchestrator(deployed: str, bare_env: Path) -> None
     assert deployment.name == "christmas-orchestrator"
     assert flow_run.parameters["email"] == "nina@example.com"
     assert flow_run.parameters["orange_systems"] == 2
-    assert flow_run.parameters["revenue_leak_monthly"] == "3200"
+    assert flow_run.parameters["revenue_leak_monthly"] == 3200
 
 
 def test_status_then_cancel(deployed: str, cli_env: NotionCRM) -> None:

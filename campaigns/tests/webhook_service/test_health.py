@@ -116,7 +116,8 @@ def test_the_factory_stops_naming_a_missing_setting(
     for name in (*NOTION, "SIGNUP_WEBHOOK_SECRET", "PREFECT_API_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(str(tmp_path))
-    monkeypatch.setattr(app_module, "configure_logging", lambda: None)  # keep caplog working
+    # keep caplog working
+    monkeypatch.setattr(app_module, "configure_service_logging", lambda: None)
     with pytest.raises(SystemExit, match="NOTION_TOKEN"):
         app_from_env()
 

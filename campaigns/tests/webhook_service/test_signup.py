@@ -14,7 +14,9 @@ import httpx
 import pytest
 import resend
 
+from campaigns.christmas_campaign.sequence import CAMPAIGN
 from campaigns.errors import SettingsError
+from campaigns.idempotency import signup_key
 from campaigns.local_stack import free_port
 from campaigns.models import Signup
 from campaigns.notion_crm import NotionCRM
@@ -33,7 +35,6 @@ from campaigns.tests.webhook_service.conftest import (
 from campaigns.webhook_service.app import create_app
 from campaigns.webhook_service.prefect_runs import PrefectFlowRuns
 from campaigns.webhook_service.signatures import StandardWebhookVerifier, decode_whsec
-from campaigns.webhook_service.signup import signup_key
 
 BODY = as_json(SIGNUP.model_dump(mode="json"))
 
@@ -51,7 +52,7 @@ def test_signed_signup_creates_the_orchestrator_run(service: Service) -> None:
     [(parameters, key)] = service.flow_runs.calls
     assert response.json() == {"flow_run_id": service.flow_runs.runs[key]}
     assert Signup.model_validate(parameters) == SIGNUP
-    assert key == signup_key(SIGNUP) and key.startswith("christmas/signup/")
+    assert key == signup_key(CAMPAIGN, SIGNUP) and key.startswith("christmas/signup/")
 
 
 @pytest.mark.parametrize("header", ["webhook-id", "webhook-timestamp", "webhook-signature"])
@@ -209,7 +210,7 @@ def test_the_same_signup_twice_has_one_key_and_one_run(service: Service) -> None
     second = _post(service, as_json(same))
     assert first.json() == second.json()
     other = SIGNUP.model_copy(update={"assessment_score": 62})
-    assert signup_key(other) != signup_key(SIGNUP)
+    assert signup_key(CAMPAIGN, other) != signup_key(CAMPAIGN, SIGNUP)
     assert SIGNUP.revenue_leak_monthly == Decimal("6250")
 
 
@@ -279,7 +280,7 @@ def test_a_time_zone_reaches_the_orchestrator(service: Service) -> None:
     assert response.status_code == 202
     [(parameters, key)] = service.flow_runs.calls
     assert parameters["timezone"] == "America/New_York"
-    assert key != signup_key(SIGNUP)  # another zone is another signup
+    assert key != signup_key(CAMPAIGN, SIGNUP)  # another zone is another signup
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus", "Etc/Unknown", 60])
@@ -296,7 +297,7 @@ def test_a_signup_without_a_zone_keeps_its_key() -> None:
     values = SIGNUP.model_dump()
     assert values["timezone"] is None
     with_zone = SIGNUP.model_copy(update={"timezone": "UTC"})
-    assert signup_key(with_zone) != signup_key(SIGNUP)
+    assert signup_key(CAMPAIGN, with_zone) != signup_key(CAMPAIGN, SIGNUP)
     del values["timezone"]
     plain = {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
     canonical = json.dumps(
@@ -306,4 +307,4 @@ def test_a_signup_without_a_zone_keeps_its_key() -> None:
         ensure_ascii=True,
     )
     digest = hashlib.sha256(canonical.encode("ascii")).hexdigest()
-    assert signup_key(SIGNUP) == f"christmas/signup/{digest}"
+    assert signup_key(CAMPAIGN, SIGNUP) == f"christmas/signup/{digest}"
