@@ -6,8 +6,10 @@ cursor, so a step already sent is skipped without reading the send log. Then the
 (`timing`): a run that starts after the campaign's end skips its step; one that starts less than
 the minimum gap after the contact's last email, or outside the send window, defers it. While the
 previous step of the plan is due and not sent, and its run is still on it (or lost, and the
-reconciler will start it again), the step defers too, so emails never overtake each other and a
-late backlog never arrives in a bunch. Deferring creates the step's next run, due later, with
+reconciler will start it again), the step defers too (after watching a running previous run for
+up to a minute, since it is usually about to send), so emails never overtake each other and a
+late backlog never arrives in a bunch. After any wait the contact is read again, so a stop that
+arrived meanwhile wins. Deferring creates the step's next run, due later, with
 its own idempotency key, and ends this one Completed saying until when; no worker slot is held.
 
 It sends with the step's fixed Resend idempotency key, writes the step's send-log row, then
@@ -74,7 +76,8 @@ from campaigns.settings import CONTENT, NOTION, RESEND, Settings, load_settings
 
 _MAX_EARLY_WAIT = 300.0  # seconds; a worker may pick a run up slightly before it is due
 _SHORT_WAIT = 10.0  # seconds; a deferral this short is slept through instead of re-scheduled
-_POLL_SECONDS = 2.0  # while the previous step's run is running, how often the contact is re-read
+_POLL_SECONDS = 2.0  # while the previous step's run is running, how often it is looked at
+_MAX_WATCH_SECONDS = 60.0  # at most this long (or one reconciler interval) holding the slot
 _STARTED = frozenset({"PENDING", "RUNNING"})  # Prefect state types of a run that has started
 
 
@@ -107,12 +110,10 @@ def christmas_send_email(
         services = Services(settings)
         ref = f"email {email_number} of contact {contact_ref(email)}"
         _wait_until_due(scheduled_for)
-        contact = read_contact(services, email)
-        step = Step(settings, email_number, contact, services)
-        decided_at = datetime.now(UTC)
-        decision = step.decide(decided_at)
+        step, decision = _decide(services, email, email_number)
         if decision.action == Action.ALREADY_SENT:
             return _completed(f"Skipped {ref}: {decision.reason}.")
+        contact = step.contact
         log = StepLog(services, email, email_number, template_id, scheduled_for, contact)
         log.row_id, log.last = send_log_row_id, email_number == step.last
         if decision.action == Action.WAIT:  # only a later run may see the previous step sent
@@ -126,11 +127,8 @@ def christmas_send_email(
             step.close_if_last(services)
             return _completed(f"Skipped {ref}: {decision.reason}.")
         if decision.action == Action.DEFER:
-            assert decision.until is not None
-            if decision.until - decided_at > timedelta(seconds=_SHORT_WAIT):
-                return _defer(log, step, parameters, decision, ref)
-            _sleep_until(decision.until)  # a few seconds of gap: time only helps it
-        assert contact is not None  # only a contact can be sent to
+            return _defer(log, step, parameters, decision, ref)
+        assert step.contact is not None  # only a contact can be sent to
         try:
             rendered = render_email(services, template_id, signup, segment, scheduled_for)
             sent = deliver(
@@ -149,6 +147,23 @@ def christmas_send_email(
             "Sent %s as Resend email %s after %d attempt(s).", ref, sent.id, sent.attempts
         )
         return sent.id
+
+
+def _decide(services: Services, email: str, email_number: int) -> tuple[Step, Decision]:
+    """Read the contact and decide; a timing deferral of a few seconds (the gap) is slept
+    through and decided again, from the contact as it is then."""
+    for _ in range(3):
+        step = Step(services.settings, email_number, read_contact(services, email), services)
+        decided_at = datetime.now(UTC)
+        decision = step.decide(decided_at)
+        short = decision.until is not None and (
+            decision.until - decided_at <= timedelta(seconds=_SHORT_WAIT)
+        )
+        if decision.action != Action.DEFER or not short:
+            break
+        assert decision.until is not None
+        _sleep_until(decision.until)
+    return step, decision
 
 
 @dataclass
@@ -198,33 +213,31 @@ class Step:
         )
 
     def _wait_for(self, previous: int, now: datetime) -> Decision:
-        """The previous step is due and unsent: defer while a run of it is on it (or it is lost
-        and the reconciler will start it again); send when it ended without sending."""
+        """The previous step is due and unsent. While its run is running, watch that run on
+        Prefect for a little while (it is usually about to send); send once it has ended (sent
+        or not); otherwise defer: until a while after its run is due, or, when it is lost, one
+        reconciler interval (the reconciler starts it again)."""
         contact = self.contact
         assert contact is not None and contact.enrolled_at is not None
         key = step_run_key(CAMPAIGN, contact.email, contact.enrolled_at, previous)
         timing = self.settings.reconciler
-        finding = judge_runs(
-            [view(run) for run in step_runs(contact_send_runs(contact.email), key)],
-            now=now,
-            lost_after=timedelta(seconds=timing.lost_after_seconds),
-            max_redrives=self.settings.reconcile_max_redrives,
-        )
-        if finding.verdict in (Verdict.DONE, Verdict.GIVE_UP):
-            get_run_logger().info(
-                "Email %d of contact %s goes without email %d, which ended unsent: %s.",
-                self.email_number,
-                contact_ref(contact.email),
-                previous,
-                finding.reason,
-            )
-            return Decision(Action.SEND, f"email {previous} ended without being sent")
-        newest = finding.newest
-        if newest is not None and newest.state_type in _STARTED and self._sent_soon(previous):
-            return Decision(Action.SEND, f"email {previous} was sent meanwhile")
-        # Look again a while after the previous step's run is due or, while it runs, soon;
-        # a lost one waits for the reconciler's next pass.
         every = timedelta(seconds=timing.every_seconds)
+        deadline = time.monotonic() + min(timing.every_seconds, _MAX_WATCH_SECONDS)
+        while True:
+            finding = judge_runs(
+                [view(run) for run in step_runs(contact_send_runs(contact.email), key)],
+                now=now,
+                lost_after=timedelta(seconds=timing.lost_after_seconds),
+                max_redrives=self.settings.reconcile_max_redrives,
+            )
+            newest = finding.newest
+            running = newest is not None and newest.state_type in _STARTED
+            if not running or time.monotonic() >= deadline:
+                break
+            time.sleep(_POLL_SECONDS)
+            now = datetime.now(UTC)
+        if finding.verdict in (Verdict.DONE, Verdict.GIVE_UP):
+            return self._after_previous_ended(previous, finding.reason)
         due = newest.due if newest is not None else None
         if finding.verdict == Verdict.LOST:
             until = now + every
@@ -236,18 +249,28 @@ class Step:
             Action.WAIT, f"email {previous} is due and not sent yet ({finding.reason})", until
         )
 
-    def _sent_soon(self, previous: int) -> bool:
-        """While the previous step's run is running, re-read the contact for a few seconds (it
-        is usually about to send): True, with the contact refreshed, when it went out."""
-        assert self.services is not None and self.contact is not None
-        deadline = time.monotonic() + _SHORT_WAIT
-        while time.monotonic() < deadline:
-            time.sleep(_POLL_SECONDS)
-            contact = read_contact(self.services, self.contact.email)
-            if contact is not None and (contact.last_email_sent or 0) >= previous:
-                self.contact = contact
-                return True
-        return False
+    def _after_previous_ended(self, previous: int, why: str) -> Decision:
+        """The previous step's run ended: read the contact again (its cursor and last send time
+        moved if it sent) and go, saying so when it ended without sending."""
+        contact = self.contact
+        assert contact is not None and self.services is not None
+        fresh = read_contact(self.services, contact.email)
+        self.contact = fresh
+        # Decide again from what Notion says now: the contact may have stopped meanwhile.
+        again = decide_send(fresh, self.email_number, previous_due_at=None, now=datetime.now(UTC))
+        if again.action != Action.SEND:
+            return again
+        assert fresh is not None  # a missing contact is a SKIP above
+        if (fresh.last_email_sent or 0) >= previous:
+            return Decision(Action.SEND, f"email {previous} was sent meanwhile")
+        get_run_logger().info(
+            "Email %d of contact %s goes without email %d, which ended unsent: %s.",
+            self.email_number,
+            contact_ref(contact.email),
+            previous,
+            why,
+        )
+        return Decision(Action.SEND, f"email {previous} ended without being sent")
 
     def close_if_last(self, services: Services) -> None:
         """After skipping the plan's last step because the campaign ended, say so on the contact."""
