@@ -161,5 +161,6 @@ def test_every_email_is_sent_exactly_once_through_four_faults(stack: LocalStack)
     outcomes = [s.outcome() for s in scenarios]
     report = "\n".join(o.line() for o in outcomes) + f"\nLogs: {stack.state_dir / 'logs'}"
     print(report)
+    (stack.state_dir / "fault-figures.txt").write_text(report + "\n")  # kept with the logs
     assert all(o.duplicated == 0 for o in outcomes), report
     assert all(o.sent == o.expected for o in outcomes), report
