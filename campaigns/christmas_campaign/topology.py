@@ -56,7 +56,7 @@ class QueueSpec:
     """A work queue of the pool and how many of its runs may run at once."""
 
     name: str
-    concurrency_limit: int
+    concurrency_limit: int | None  # None: no limit
 
 
 def step_deployment(email_number: int) -> str:
@@ -65,8 +65,10 @@ def step_deployment(email_number: int) -> str:
 
 
 CANCEL_QUEUE = QueueSpec("christmas-cancel", concurrency_limit=2)
-# One reconciler at a time: two would both see the same lost step.
-RECONCILER_QUEUE = QueueSpec(RECONCILER_DEPLOYMENT, concurrency_limit=1)
+# No limit on the reconciler's queue: a pass left Pending by a killed worker would hold a limit's
+# only slot for ever, and nothing would heal it. Two passes at once are safe: every run they
+# create has a key derived from what it replaces, so they create it once between them.
+RECONCILER_QUEUE = QueueSpec(RECONCILER_DEPLOYMENT, concurrency_limit=None)
 ORCHESTRATOR_QUEUE = QueueSpec("christmas-orchestrator", concurrency_limit=3)
 
 

@@ -180,7 +180,11 @@ def ensure_work_queues(pool: str = WORK_POOL) -> list[str]:
                 )
             lines.append(
                 f"Work queue {queue.name}: priority {priority}, "
-                f"at most {queue.concurrency_limit} running."
+                + (
+                    f"at most {queue.concurrency_limit} running."
+                    if queue.concurrency_limit is not None
+                    else "no limit."
+                )
             )
     return lines
 

@@ -199,6 +199,7 @@ class Step:
         )
         if decision.action == Action.WAIT and previous is not None:
             decision = self._wait_for(previous.email_number, now)  # WAIT until, or SEND
+            now = datetime.now(UTC)  # it may have watched the previous run for a while
         if decision.action != Action.SEND:
             return decision
         assert self.contact is not None

@@ -50,7 +50,7 @@ def test_deploy_registers_everything_the_campaign_needs(deployed: str) -> None:
     assert "Deployment christmas-email-sequence-orchestrator/christmas-orchestrator" in deployed
     assert "Deployment christmas-reconcile/christmas-reconciler registered." in deployed
     assert "Automation christmas-crash-silent-runs" in deployed
-    assert "Work queue christmas-reconciler: priority 2, at most 1 running." in deployed
+    assert "Work queue christmas-reconciler: priority 2, no limit." in deployed
     assert all(state.deployment is not None for state in deployment_states())
     again = run("deploy")
     assert again.exit_code == 0 and "already exists" in again.output
