@@ -134,7 +134,8 @@ def _send_runs(email: str) -> dict[int, Any]:
                 tags=FlowRunFilterTags(all_=[CAMPAIGN, contact_tag(email)])
             )
         )
-    return {r.parameters["email_number"]: r for r in runs}
+    # The contact's orchestrator runs carry its tag too; only send runs have a step.
+    return {r.parameters["email_number"]: r for r in runs if "email_number" in r.parameters}
 
 
 def _send_run_states(email: str) -> dict[int, str]:
