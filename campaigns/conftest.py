@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prefect import get_client
+from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.testing.utilities import prefect_test_harness
 from pydantic import SecretStr
 
 from campaigns.christmas_campaign.sequence import EMAIL_COUNT
-from campaigns.christmas_campaign.topology import step_deployment
+from campaigns.christmas_campaign.topology import (
+    NOTION_RATE_LIMIT,
+    SILENT_RUN_AUTOMATION,
+    step_deployment,
+)
 from campaigns.mailer import ResendMailer
 from campaigns.notion_api import NotionApi
 from campaigns.notion_crm import NotionCRM
@@ -28,6 +35,19 @@ UNSUBSCRIBE_SECRET = "test-unsubscribe-secret-long-enough"
 PUBLIC_BASE_URL = "https://hooks.review.example"
 BOOKING_URL = "https://cal.review.example/christmas"
 POSTAL_ADDRESS = "Systems Review Ltd, 1 Market Street, Springfield"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Longest modules first, so that the two test processes finish together: an end-to-end
+    module's timeout is its own estimate of its length; every other module keeps its place."""
+
+    def length(item: pytest.Item) -> float:
+        timeout = item.get_closest_marker("timeout")
+        if item.get_closest_marker("e2e") is None or timeout is None:
+            return 0.0
+        return float(timeout.args[0])
+
+    items.sort(key=lambda item: -length(item))
 
 
 def standin_env(crm: NotionCRM, notion_url: str, resend_url: str) -> dict[str, str]:
@@ -114,6 +134,17 @@ def prefect_server() -> Iterator[None]:
         temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
     ):
         yield
+
+
+def forget_deployment(prefect_server: None) -> None:
+    """Remove what a deployment leaves on the shared test server beyond its deployments: the
+    Notion rate limit (3 requests/s would slow every later flow test that shares the server)
+    and the silent-run automation."""
+    with get_client(sync_client=True) as client:
+        with contextlib.suppress(ObjectNotFound):
+            client.delete_global_concurrency_limit_by_name(NOTION_RATE_LIMIT)
+        for automation in client.read_automations_by_name(SILENT_RUN_AUTOMATION):
+            client.delete_automation(automation.id)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ import httpx
 
 from campaigns.christmas_campaign.seed_templates import seed_templates
 from campaigns.christmas_campaign.topology import WORK_POOL, WORKER_PROCESS_LIMIT
+from campaigns.cli.orchestration import prefect_executable, worker_path
 from campaigns.errors import CampaignError
 from campaigns.notion_api import NotionApi
 from campaigns.notion_crm import NotionCRM
@@ -137,6 +138,7 @@ class LocalStack:
                 "TESTING_MODE": "true" if self.testing_mode else "false",
                 "SEQUENCE_TIME_SCALE": str(self.time_scale),
                 "PYTHONUNBUFFERED": "1",
+                "PATH": worker_path(os.environ),  # the runs' `python` is this environment's
                 "CAMPAIGN_ENV_FILE": "none",  # the checkout's own .env must not leak in
             }
         )
@@ -175,7 +177,7 @@ class LocalStack:
         database: dict[str, str] = {}
         if self.database_url is not None:
             database["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = self.database_url
-        self.spawn("server", [_prefect(), *args], extra_env=database)
+        self.spawn("server", [prefect_executable(), *args], extra_env=database)
         self._wait_healthy(timeout=180)
 
     def stop_worker(self, index: int = 1) -> None:
@@ -220,7 +222,9 @@ class LocalStack:
         command = ["worker", "start", "--pool", WORK_POOL, "--limit", str(self.worker_limit)]
         for queue in queues or []:
             command += ["--work-queue", queue]
-        process = self.spawn(name, [_prefect(), *command, "--name", name], extra_env=extra_env)
+        process = self.spawn(
+            name, [prefect_executable(), *command, "--name", name], extra_env=extra_env
+        )
         if index == 1:
             self.processes[FIRST_WORKER] = process
         return process
@@ -259,12 +263,6 @@ class LocalStack:
         if name == FIRST_WORKER:
             name = "worker-1"
         return self.state_dir / "logs" / f"{name}.log"
-
-
-def _prefect() -> str:
-    """The `prefect` executable of the running interpreter's environment."""
-    candidate = Path(sys.executable).with_name("prefect")
-    return str(candidate) if candidate.exists() else "prefect"
 
 
 def _terminate(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:

@@ -26,7 +26,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.benchmarks.noop_flow import noop
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
-from campaigns.christmas_campaign.topology import ORCHESTRATOR_PATH, WORK_POOL
+from campaigns.christmas_campaign.topology import FLOW_RUN_COMMAND, ORCHESTRATOR_PATH, WORK_POOL
 from campaigns.local_stack import REPO_ROOT, LocalStack
 from campaigns.models import Segment, Signup
 from campaigns.postgres_cluster import PostgresCluster
@@ -68,7 +68,12 @@ def baseline(stack: LocalStack) -> tuple[float, float]:
     flow = cast(
         Flow[..., Any], noop.from_source(str(REPO_ROOT), "campaigns/benchmarks/noop_flow.py:noop")
     )
-    flow.deploy(name="noop", work_pool_name=WORK_POOL, print_next_steps=False)
+    flow.deploy(
+        name="noop",
+        work_pool_name=WORK_POOL,
+        job_variables={"command": FLOW_RUN_COMMAND},  # started as the campaign's runs are
+        print_next_steps=False,
+    )
     worker = stack.processes["worker"].pid
     seconds, cpu = [], []
     for i in range(RUNS):

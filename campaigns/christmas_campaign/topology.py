@@ -50,6 +50,12 @@ NOTION_BURST_SLOTS = 5
 # host overlap the start-up of some with the waiting of others without thrashing.
 WORKER_PROCESS_LIMIT = 6
 
+# The command a process worker starts each run with (the deployments' `command` job variable).
+# Left unset, Prefect 3.9 starts a workspace-supervisor Python process that then starts this
+# command: two interpreters per run, about 1.5 CPU-seconds more. The worker's PATH must find the
+# project's `python` first (`campaign worker` and `worker_path` see to it).
+FLOW_RUN_COMMAND = "python -m prefect.engine"
+
 
 @dataclass(frozen=True)
 class QueueSpec:
@@ -105,6 +111,13 @@ def contact_tag(email: str) -> str:
 
 def step_tag(email_number: int) -> str:
     return f"email-{email_number}"
+
+
+def step_run_name(email: str, email_number: int, suffix: str | None = None) -> str:
+    """A send run's name in the UI: `email-<n>-<contact ref>`, then `-<suffix>` for a run that
+    replaces another (`deferred`, `redrive-<attempt>`)."""
+    name = f"{step_tag(email_number)}-{contact_ref(email)[:8]}"
+    return name if suffix is None else f"{name}-{suffix}"
 
 
 def run_tags(email: str, email_number: int | None = None) -> list[str]:

@@ -11,7 +11,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,12 +147,25 @@ def prefect_executable() -> str:
     return str(candidate) if candidate.exists() else "prefect"
 
 
+def worker_path(env: Mapping[str, str]) -> str:
+    """`env`'s PATH with the running interpreter's folder first, so that the worker's runs
+    (`topology.FLOW_RUN_COMMAND`, a bare `python`) start in this environment."""
+    here = str(Path(sys.executable).parent)
+    parts = env.get("PATH", os.defpath).split(os.pathsep)
+    rest = [part for part in parts if part and part != here]  # "" would be the working folder
+    return os.pathsep.join([here, *rest])
+
+
 def run_worker(pool: str, limit: int, run_once: bool) -> int:
     """Run `prefect worker start` against the checked API; return its exit status."""
     command = [prefect_executable(), "worker", "start", "--pool", pool, "--limit", str(limit)]
     if run_once:
         command.append("--run-once")
-    env: dict[str, Any] = {**os.environ, "PREFECT_API_URL": api_url()}
+    env: dict[str, Any] = {
+        **os.environ,
+        "PREFECT_API_URL": api_url(),
+        "PATH": worker_path(os.environ),
+    }
     try:
         return subprocess.call(command, env=env)  # noqa: S603 - Prefect's own CLI
     except KeyboardInterrupt:

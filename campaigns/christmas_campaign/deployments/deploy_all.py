@@ -2,6 +2,7 @@
 
 Run by ops from a checkout:  python campaigns/christmas_campaign/deployments/deploy_all.py
 Then start a worker:         prefect worker start --pool christmas-pool --limit 6
+                             (with the project's .venv/bin first on PATH: runs start `python`)
 Or, for local use without a work pool, serve all ten from this process:  ... deploy_all.py --serve
 
 The ten: `christmas-orchestrator`, `christmas-email-1` .. `-7` (docs/contract.md §4),
@@ -43,6 +44,7 @@ from campaigns.christmas_campaign.topology import (  # noqa: E402
     CANCEL_FLOW_NAME,
     CANCEL_QUEUE,
     DEPLOYMENT_TAGS,
+    FLOW_RUN_COMMAND,
     NOTION_BURST_SLOTS,
     NOTION_RATE_LIMIT,
     ORCHESTRATOR_DEPLOYMENT,
@@ -290,7 +292,7 @@ def deploy_all(
             name=spec.name,
             work_pool_name=pool,
             work_queue_name=spec.work_queue,
-            job_variables={"env": env} if env else None,
+            job_variables={"command": FLOW_RUN_COMMAND, "env": env or {}},
             interval=spec.interval_seconds,
             tags=TAGS,
             description=spec.description,
@@ -369,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(
         f"Next: start a worker with `prefect worker start --pool {args.pool} "
-        f"--limit {WORKER_PROCESS_LIMIT}`."
+        f"--limit {WORKER_PROCESS_LIMIT}`, with this environment's bin folder first on PATH "
+        f"(its runs start `{FLOW_RUN_COMMAND}`)."
     )
     return 0
 

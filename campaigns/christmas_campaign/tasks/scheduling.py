@@ -32,9 +32,9 @@ from campaigns.christmas_campaign.topology import (
     run_tags,
     step_deployment,
     step_path,
+    step_run_name,
 )
 from campaigns.errors import DeploymentMissing
-from campaigns.idempotency import contact_ref
 
 _NOT_STARTED = [StateType.SCHEDULED, StateType.PENDING, StateType.PAUSED]
 
@@ -82,7 +82,7 @@ def schedule_send_runs(email: str, steps: list[StepRun]) -> list[CreatedRun]:
                 state=Scheduled(scheduled_time=step.due_at),
                 idempotency_key=step.idempotency_key,
                 tags=run_tags(email, step.email_number),
-                name=f"email-{step.email_number}-{contact_ref(email)[:8]}",
+                name=step_run_name(email, step.email_number),
             )
             created.append(
                 CreatedRun(

@@ -39,6 +39,7 @@ from campaigns.christmas_campaign.topology import (
     orchestrator_tags,
     run_tags,
     step_path,
+    step_run_name,
 )
 from campaigns.errors import DeploymentMissing
 from campaigns.idempotency import contact_ref
@@ -122,7 +123,7 @@ def start_step_again(
         parameters,
         key,
         tags=[*run_tags(email, email_number), f"source:{RECONCILER_SOURCE}"],
-        name=f"email-{email_number}-{contact_ref(email)[:8]}-redrive-{attempt}",
+        name=step_run_name(email, email_number, f"redrive-{attempt}"),
     )
 
 
@@ -135,7 +136,7 @@ def defer_step(
         parameters,
         key,
         tags=run_tags(email, email_number),
-        name=f"email-{email_number}-{contact_ref(email)[:8]}-deferred",
+        name=step_run_name(email, email_number, "deferred"),
         at=at,
     )
 

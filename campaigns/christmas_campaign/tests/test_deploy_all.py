@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from prefect import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.christmas_campaign.deployments import deploy_all
+from campaigns.christmas_campaign.topology import FLOW_RUN_COMMAND
+from campaigns.conftest import forget_deployment
 from campaigns.errors import OrchestrationError
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
 POOL = "deploy-all-test-pool"  # the shared test server may already hold christmas-pool
+
+
+@pytest.fixture(scope="module", autouse=True)
+def server(prefect_server: None) -> Iterator[None]:
+    """The shared test server, without this module's rate limit once it is done."""
+    yield
+    forget_deployment(prefect_server)
 
 
 def _deployments() -> dict[str, str | None]:
     with get_client(sync_client=True) as client:
-        return {
-            d.name: d.work_queue_name for d in client.read_deployments() if d.work_pool_name == POOL
-        }
+        deployments = [d for d in client.read_deployments() if d.work_pool_name == POOL]
+    # One interpreter per run: the engine command, not Prefect's workspace supervisor.
+    assert all(d.job_variables["command"] == FLOW_RUN_COMMAND for d in deployments)
+    return {d.name: d.work_queue_name for d in deployments}
 
 
 def test_running_twice_registers_each_deployment_once(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from campaigns.christmas_campaign.seed_templates import seed_templates
+from campaigns.cli import output
 from campaigns.cli.main import app
 from campaigns.conftest import standin_env
 from campaigns.notion_crm import NotionCRM
@@ -43,9 +44,20 @@ SETTINGS_NAMES = (
 )
 
 
+WIDTH = 250
+
+
 def run(*args: str) -> Result:
     """Invoke `campaign ARGS` in-process, wide enough that tables keep whole cells."""
-    return CliRunner().invoke(app, list(args), env={"COLUMNS": "250", "CAMPAIGN_DEBUG": None})
+    # The consoles read COLUMNS when they are created (a pytest-xdist worker sets it to 80).
+    widths = output.out.width, output.err.width
+    output.out.width = output.err.width = WIDTH
+    try:
+        return CliRunner().invoke(
+            app, list(args), env={"COLUMNS": str(WIDTH), "CAMPAIGN_DEBUG": None}
+        )
+    finally:
+        output.out.width, output.err.width = widths
 
 
 def no_traceback(result: Result) -> None:

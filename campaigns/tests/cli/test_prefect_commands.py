@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.cli.doctor import Result
 from campaigns.cli.doctor_services import prefect_checks
 from campaigns.cli.orchestration import deployment_states
+from campaigns.conftest import forget_deployment
 from campaigns.models import Segment, SequenceStatus
 from campaigns.notion_crm import NotionCRM
 from campaigns.settings import load_settings
@@ -36,11 +38,12 @@ SIGNUP_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def deployed(prefect_server: None) -> str:
+def deployed(prefect_server: None) -> Iterator[str]:
     """`campaign deploy` once for the module; its output."""
     result = run("deploy")
     assert result.exit_code == 0, result.output
-    return result.output
+    yield result.output
+    forget_deployment(prefect_server)
 
 
 def test_deploy_registers_everything_the_campaign_needs(deployed: str) -> None:

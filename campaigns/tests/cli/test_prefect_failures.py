@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
+from campaigns.cli.orchestration import worker_path
 from campaigns.models import Segment, SequenceStatus
 from campaigns.notion_crm import NotionCRM
 from campaigns.tests.cli.conftest import no_traceback, run
@@ -114,3 +117,24 @@ def test_signup_dry_run_classifies_without_prefect(no_prefect: None, bare_env: P
     result = run(*SIGNUP, "--dry-run")
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "Signup valid: nina@example.com, segment URGENT."
+
+
+@pytest.mark.parametrize(
+    ("path", "expected_rest"),
+    [
+        ("/usr/bin:/bin", ["/usr/bin", "/bin"]),
+        ("", []),
+        ("/bin::/usr/bin", ["/bin", "/usr/bin"]),
+        (None, os.defpath.split(os.pathsep)),
+    ],
+    ids=["plain", "empty", "empty-entry", "unset"],
+)
+def test_worker_path_puts_this_interpreter_first(
+    path: str | None, expected_rest: list[str]
+) -> None:
+    """The worker's runs find this environment's `python` first, its folder only once, and
+    never the working directory (an empty entry)."""
+    here = str(Path(sys.executable).parent)
+    env = {} if path is None else {"PATH": path}
+    assert worker_path(env).split(os.pathsep) == [here, *expected_rest]
+    assert worker_path({"PATH": worker_path(env)}) == worker_path(env)
