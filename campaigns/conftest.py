@@ -136,7 +136,7 @@ def prefect_server() -> Iterator[None]:
         yield
 
 
-def forget_deployment(prefect_server: None) -> None:
+def forget_deployment() -> None:
     """Remove what a deployment leaves on the shared test server beyond its deployments: the
     Notion rate limit (3 requests/s would slow every later flow test that shares the server)
     and the silent-run automation."""

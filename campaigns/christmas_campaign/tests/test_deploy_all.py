@@ -20,7 +20,7 @@ POOL = "deploy-all-test-pool"  # the shared test server may already hold christm
 def server(prefect_server: None) -> Iterator[None]:
     """The shared test server, without this module's rate limit once it is done."""
     yield
-    forget_deployment(prefect_server)
+    forget_deployment()
 
 
 def _deployments() -> dict[str, str | None]:

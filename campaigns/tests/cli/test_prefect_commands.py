@@ -43,7 +43,7 @@ def deployed(prefect_server: None) -> Iterator[str]:
     result = run("deploy")
     assert result.exit_code == 0, result.output
     yield result.output
-    forget_deployment(prefect_server)
+    forget_deployment()
 
 
 def test_deploy_registers_everything_the_campaign_needs(deployed: str) -> None:
