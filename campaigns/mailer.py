@@ -19,13 +19,15 @@ import resend.exceptions
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
 
 from campaigns import errors
-from campaigns.retry import retry_delay
+from campaigns.retry import retry_delay, retryable_status
 from campaigns.settings import RESEND, Settings
 
 log = logging.getLogger("campaigns.resend")
 _SDK_LOCK = threading.Lock()  # the SDK keeps key, URL and HTTP client in module globals
 _QUOTA = {"daily_quota_exceeded", "monthly_quota_exceeded"}
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# The Resend tag naming the campaign an email belongs to; its webhooks are matched on it.
+CAMPAIGN_TAG = "campaign"
 
 
 class OutgoingEmail(BaseModel):
@@ -174,7 +176,7 @@ class ResendMailer:
             ) from exc
         # 409 concurrent_idempotent_requests: the first attempt is still in flight at Resend.
         in_flight = status == 409 and name == "concurrent_idempotent_requests"
-        if not (status == 429 or status >= 500 or in_flight):
+        if not (retryable_status(status) or in_flight):
             raise errors.ResendRejected(
                 f"Resend refused send {key}: {_described(exc)}", status=status, name=name
             ) from exc

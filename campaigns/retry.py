@@ -1,8 +1,13 @@
-"""The wait before the next attempt, shared by the Notion and Resend adapters."""
+"""What is worth another try, and the wait before it: shared by every adapter and flow."""
 
 from __future__ import annotations
 
 import random
+
+
+def retryable_status(status: int) -> bool:
+    """An HTTP answer a later try may change: rate limited (429) or a server failure (5xx)."""
+    return status == 429 or status >= 500
 
 
 def retry_delay(

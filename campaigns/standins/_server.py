@@ -73,7 +73,7 @@ class StandInServer:
         """Add headers every reply of the service carries."""
 
     def finish(self, request: Request) -> None:
-        """Called once the reply was written (or the client went away)."""
+        """Called when the reply is ready, before it is written, and again after (idempotent)."""
 
     def dump_data(self) -> dict[str, Any]:
         return {}

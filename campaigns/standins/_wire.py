@@ -113,6 +113,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
         try:
             reply = standin.dispatch(request)
+            # Done before the answer is on the wire, as at the real service: a client that
+            # sends its next request the moment it has the answer must not find this one open.
+            standin.finish(request)
             self._write(reply)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (a scripted delay outlived its timeout); that is the point

@@ -22,6 +22,7 @@ from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES
 
 from campaigns.christmas_campaign.topology import ORCHESTRATOR_PATH, orchestrator_tags
 from campaigns.errors import DeploymentMissing, OrchestratorUnavailable
+from campaigns.retry import retryable_status
 from campaigns.webhook_service.concurrency import KeyedLocks
 
 CALL_TIMEOUT_SECONDS = 10.0  # webhook senders give up after 15 s or so; answer 503 before that
@@ -84,7 +85,9 @@ class PrefectFlowRuns:
         except ObjectNotFound:
             raise DeploymentMissing(ORCHESTRATOR_PATH) from None
         except (httpx.HTTPError, TimeoutError, OSError) as exc:
-            if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code < 500:
+            if isinstance(exc, httpx.HTTPStatusError) and not retryable_status(
+                exc.response.status_code
+            ):
                 raise  # a request Prefect refuses is a bug here, not an outage
             raise OrchestratorUnavailable(
                 f"The Prefect API did not create the orchestrator run ({type(exc).__name__})."

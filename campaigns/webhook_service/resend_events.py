@@ -6,21 +6,43 @@ id forward (never back: an open that arrives before its delivery is not undone b
 bounces and emails this campaign did not send are acknowledged and ignored. A repeated `svix-id`
 is acknowledged without doing anything; an id is remembered only once its event was applied,
 so an event that got a 503 (Notion down) is applied when Resend retries it.
+
+An event can overtake its own send-log row: the send flow writes the Sent row right after Resend
+accepts the email, and a fast bounce or complaint may arrive in between. So an event about a
+campaign email (tagged `CAMPAIGN_TAG`) younger than `ROW_GRACE` that finds no row still stops the
+recipient, then answers 503: Resend retries it (after 5 s, then 5 min) and the retry updates the
+row. Past that age, or for an email without the tag, a missing row means "not ours": 200.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import BackgroundTasks, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+)
 
+from campaigns.mailer import CAMPAIGN_TAG
 from campaigns.models import Email, SendStatus, SendUpdate, SequenceStatus
 from campaigns.webhook_service.services import Services
 from campaigns.webhook_service.stopping import stop_sequence
-from campaigns.webhook_service.web import EVENT_BODY_LIMIT, EVENT_NAME, invalid_body, read_body
+from campaigns.webhook_service.web import (
+    EVENT_BODY_LIMIT,
+    EVENT_NAME,
+    invalid_body,
+    read_body,
+    rejection,
+    unavailable,
+)
 
 log = logging.getLogger("campaigns.webhooks")
 
@@ -41,10 +63,22 @@ ROW_RANK = {
     SendStatus.BOUNCED: 5,
     SendStatus.COMPLAINED: 6,
 }
+# How long after Resend created a campaign email its Sent row may still be missing. Resend
+# retries a refused event immediately, after 5 s and after 5 min; the next try, at about 35 min,
+# is past this and is answered 200 whether or not a row was ever written.
+ROW_GRACE = timedelta(minutes=15)
 
 
 def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
+
+
+def _as_dict(value: object) -> object:
+    """Resend's examples send tags as an object, its reference as `[{name, value}]`: take both."""
+    if isinstance(value, list):
+        pairs = [t for t in value if isinstance(t, dict) and isinstance(t.get("name"), str)]
+        return {t["name"]: t.get("value") for t in pairs}
+    return value
 
 
 class Bounce(BaseModel):
@@ -59,6 +93,8 @@ class EmailEventData(BaseModel):
     email_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
     to: Annotated[list[Email], BeforeValidator(_as_list), Field(max_length=50)] = []
     bounce: Bounce | None = None
+    created_at: AwareDatetime | None = None
+    tags: Annotated[dict[str, str | None], BeforeValidator(_as_dict), Field(max_length=50)] = {}
 
 
 class ResendEvent(BaseModel):
@@ -82,7 +118,11 @@ async def handle_resend_event(
         raise invalid_body("Resend event", exc) from None
     outcome = "ignored"
     if data is not None and _is_actionable(event.type, data):
-        await _apply(services, event.type, data, background)
+        applied = await _apply(services, event.type, data, background)
+        if not applied:  # the stop, if any, is done; the row is not there yet
+            early = unavailable(f"No send-log row has Resend email {data.email_id} yet; retry.")
+            log.info("Resend event %s (%s) came early: %s", message_id, event.type, early)
+            return rejection(early, background)  # the stop's cancel still runs
         outcome = "processed"
     services.resend_ids.remember(message_id)
     log.info("Resend event %s (%s) %s.", message_id, event.type, outcome)
@@ -96,9 +136,17 @@ def _is_actionable(event_type: str, data: EmailEventData) -> bool:
     return data.bounce is not None and data.bounce.type.lower() == "permanent"
 
 
+def row_may_follow(data: EmailEventData, now: datetime) -> bool:
+    """True when a missing send-log row may still be written: a campaign email under ROW_GRACE."""
+    if CAMPAIGN_TAG not in data.tags or data.created_at is None:
+        return False
+    return now - data.created_at < ROW_GRACE
+
+
 async def _apply(
     services: Services, event_type: str, data: EmailEventData, background: BackgroundTasks
-) -> None:
+) -> bool:
+    """Apply the event; False when its row is missing but may still come (ask for a retry)."""
     row = await services.notion(services.crm.find_send_by_resend_id, data.email_id)
     new = TRACKED[event_type]
     if row is None:
@@ -106,8 +154,8 @@ async def _apply(
     elif ROW_RANK[new] > (ROW_RANK.get(row.status, 0) if row.status else 0):
         await services.notion(services.crm.update_send, row.page_id, SendUpdate(status=new))
     status = STOPS.get(event_type)
-    if status is None:
-        return
-    # The row names the contact reliably; without one, the event's recipients do.
-    for email in [row.email] if row is not None else data.to:
-        await stop_sequence(services, email, status, background)
+    if status is not None:
+        # The row names the contact reliably; without one, the event's recipients do.
+        for email in [row.email] if row is not None else data.to:
+            await stop_sequence(services, email, status, background)
+    return row is not None or not row_may_follow(data, datetime.now(UTC))

@@ -18,16 +18,17 @@ import logging
 from html import escape
 
 from fastapi import BackgroundTasks, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from campaigns.errors import InvalidUnsubscribeToken, WebhookRejected
 from campaigns.idempotency import contact_ref
 from campaigns.models import SequenceStatus
+from campaigns.retry import retryable_status
 from campaigns.unsubscribe import read_token
 from campaigns.webhook_service.concurrency import Lane
 from campaigns.webhook_service.services import Services
 from campaigns.webhook_service.stopping import stop_sequence
-from campaigns.webhook_service.web import read_body, wants_html
+from campaigns.webhook_service.web import read_body, rejection, wants_html
 
 log = logging.getLogger("campaigns.webhooks")
 MAX_TOKEN_LENGTH = 1024
@@ -83,8 +84,8 @@ def _spend_budget(services: Services, email: str) -> None:
 def _refusal(request: Request, exc: WebhookRejected) -> Response:
     """A person in a browser gets a page; a mail client or a script gets the JSON error."""
     if not wants_html(request):
-        return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=exc.headers)
-    later = exc.status >= 500 or exc.status == 429  # nothing wrong with the link: try again
+        return rejection(exc)
+    later = retryable_status(exc.status)  # nothing wrong with the link: try again
     title = "Please try again" if later else "This link does not work"
     advice = (
         "We could not record your request just now. Please try again in a minute."

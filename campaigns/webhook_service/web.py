@@ -10,7 +10,7 @@ import logging
 import re
 import unicodedata
 
-from fastapi import Request
+from fastapi import BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.requests import ClientDisconnect
@@ -87,7 +87,14 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def rejection(exc: WebhookRejected, background: BackgroundTasks | None = None) -> JSONResponse:
+    """The JSON answer to a refusal; a route returns it itself when `background` must still run."""
+    return JSONResponse(
+        {"detail": str(exc)}, status_code=exc.status, headers=exc.headers, background=background
+    )
+
+
 async def rejected_handler(request: Request, exc: Exception) -> JSONResponse:
     """The JSON answer to a `WebhookRejected` (registered on the app)."""
     assert isinstance(exc, WebhookRejected)
-    return JSONResponse({"detail": str(exc)}, status_code=exc.status, headers=exc.headers)
+    return rejection(exc)

@@ -6,6 +6,10 @@ on the tasks: a Notion call inside a flow run rides out 429s, 5xx and timeouts f
 anything still failing fails the task and the run. The flows add one whole-run retry each
 (see their decorators). Worst case for one Notion call of an orchestrator run: 600 s × 4 runs
 of the flow plus its delays, about an hour, before the run ends Failed.
+
+The Prefect API is the exception: its client retries 429, 502 and 503 a few times within about
+half a minute, which a server whose SQLite database is locked by a burst of writes can outlast.
+A task whose Prefect calls are idempotent declares `PREFECT_API_RETRIES` as well.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 import httpx
 from prefect import get_client
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import State
 from prefect.concurrency._asyncio import ConcurrencySlotAcquisitionError
 from prefect.concurrency.sync import rate_limit
 from prefect.context import FlowRunContext
@@ -33,6 +38,7 @@ from campaigns.errors import (
 )
 from campaigns.mailer import ResendMailer
 from campaigns.notion_crm import NotionCRM
+from campaigns.retry import retryable_status
 from campaigns.settings import Settings
 
 # What a whole-run retry can heal: the service was busy or away, not wrong.
@@ -43,6 +49,18 @@ TRANSIENT = (
     OrchestratorUnavailable,
     httpx.TransportError,
 )
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a failure a later try may heal: `TRANSIENT`, or an HTTP 429 or 5xx answer
+    (the Prefect client raises `PrefectHTTPStatusError`, an `httpx.HTTPStatusError`)."""
+    if isinstance(exc, TRANSIENT):
+        return True
+    return isinstance(exc, httpx.HTTPStatusError) and retryable_status(exc.response.status_code)
+
+
+def _failed_transiently(task: Any, task_run: Any, state: State[Any]) -> bool:
+    return isinstance(state.data, BaseException) and is_transient(state.data)
 
 
 @contextmanager
@@ -58,7 +76,7 @@ def retry_only_transient() -> Iterator[None]:
     try:
         yield
     except Exception as exc:
-        if not isinstance(exc, TRANSIENT):
+        if not is_transient(exc):
             _stop_retries()
         raise
 
@@ -77,6 +95,12 @@ def _stop_retries() -> None:
 # Caching is off: exactly-once comes from our idempotency keys and the send log, and task
 # inputs include live clients that must not be hashed or persisted.
 TASK_OPTIONS: dict[str, Any] = {"cache_policy": NO_CACHE, "persist_result": False}
+# For a task whose Prefect API calls are idempotent: a busy Prefect server gets a minute more.
+PREFECT_API_RETRIES: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay_seconds": [5, 15, 40],
+    "retry_condition_fn": _failed_transiently,
+}
 
 
 def notion_rate_limit(name: str = NOTION_RATE_LIMIT) -> Callable[[], None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect import task
 
 from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, Services
-from campaigns.mailer import OutgoingEmail, SentEmail
+from campaigns.mailer import CAMPAIGN_TAG, OutgoingEmail, SentEmail
 from campaigns.models import Segment
 from campaigns.rendering import RenderedEmail
 
@@ -36,7 +36,7 @@ def send_tags(
 ) -> dict[str, str]:
     """Resend tags, for filtering in Resend and for joining its webhooks back to the step."""
     return {
-        "campaign": campaign,
+        CAMPAIGN_TAG: campaign,
         "email_number": str(email_number),
         "segment": segment.value,
         "template": template_id,

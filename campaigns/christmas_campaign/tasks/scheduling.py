@@ -26,7 +26,7 @@ from prefect.client.schemas.filters import (
 from prefect.client.schemas.objects import StateType
 from prefect.states import Cancelled, Scheduled
 
-from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS
+from campaigns.christmas_campaign.tasks.common import PREFECT_API_RETRIES, TASK_OPTIONS
 from campaigns.christmas_campaign.topology import (
     SEND_FLOW_NAME,
     run_tags,
@@ -58,7 +58,7 @@ class CreatedRun:
     scheduled_for: datetime
 
 
-@task(name="schedule-send-runs", **TASK_OPTIONS)
+@task(name="schedule-send-runs", **TASK_OPTIONS, **PREFECT_API_RETRIES)
 def schedule_send_runs(email: str, steps: list[StepRun]) -> list[CreatedRun]:
     """Create (or find again, by idempotency key) one Scheduled run per step."""
     created: list[CreatedRun] = []

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import stamina
 from prefect import get_client
+from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 
 from campaigns.christmas_campaign.flows.cancel import cancel_contact_sequence
@@ -18,6 +19,7 @@ from campaigns.christmas_campaign.flows.orchestrator import christmas_email_sequ
 from campaigns.christmas_campaign.flows.send_email import christmas_send_email
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.christmas_campaign.sequence import CAMPAIGN
+from campaigns.christmas_campaign.tests.test_transient import prefect_answer
 from campaigns.christmas_campaign.topology import contact_tag
 from campaigns.models import (
     NewSend,
@@ -115,6 +117,28 @@ def test_missing_template_fails_before_scheduling(campaign_env: NotionCRM) -> No
     assert _runs_of(signup.email) == []
     contact = campaign_env.find_contact(signup.email)
     assert contact is None or contact.sequence_status != SequenceStatus.ACTIVE
+
+
+def test_a_busy_prefect_server_while_scheduling_is_retried(
+    campaign_env: NotionCRM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 503 the Prefect client gave up on is retried by the task, and seven runs exist once."""
+    create = SyncPrefectClient.create_flow_run_from_deployment
+    calls = 0
+
+    def busy_at_the_third(self: SyncPrefectClient, *args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise prefect_answer(503)
+        return create(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncPrefectClient, "create_flow_run_from_deployment", busy_at_the_third)
+    signup = _sample(Segment.OPTIMIZE)
+    state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
+    assert state.is_completed(), state.message
+    assert calls == 2 + 1 + 7  # the retry finds the first two again by idempotency key
+    assert len(_runs_of(signup.email)) == 7
 
 
 def test_bad_signup_fails_naming_the_field(campaign_env: NotionCRM) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
+from campaigns.mailer import CAMPAIGN_TAG
 from campaigns.models import SendStatus, SequenceStatus
 from campaigns.tests.webhook_service.conftest import (
     RESEND_SECRET,
@@ -17,6 +20,7 @@ from campaigns.tests.webhook_service.conftest import (
     resend_event,
     sign_standard,
 )
+from campaigns.webhook_service.resend_events import ROW_GRACE, EmailEventData, row_may_follow
 
 EMAIL = "ava@northlightstudio.example"
 RESEND_ID = "4ef9a417-02e9-4d39-ad75-9611e0fcc33c"
@@ -164,3 +168,60 @@ def test_notion_down_is_503_and_the_retry_is_applied(service: Service) -> None:
         "status": "processed"
     }
     assert _row_status(service) == SendStatus.DELIVERED
+
+
+def _campaign_email(age: timedelta) -> dict[str, Any]:
+    """The `data` fields of a campaign email Resend created `age` ago."""
+    created = datetime.now(UTC) - age
+    return {"created_at": created.isoformat(), "tags": {CAMPAIGN_TAG: "christmas"}}
+
+
+def test_an_event_before_its_send_row_stops_and_asks_for_a_retry(service: Service) -> None:
+    """A complaint before its Sent row stops the contact at once; 503 until the row exists."""
+    page = service.seed_contact(EMAIL)
+    body = _event("email.complained", **_campaign_email(timedelta(seconds=2)))
+    early = _post(service, body, msg_id="msg_early")
+    assert early.status_code == 503 and early.headers["Retry-After"] == "30"
+    assert RESEND_ID in early.json()["detail"]
+    assert service.crm.contact_status(EMAIL) == SequenceStatus.COMPLAINED
+    assert service.cancel.calls == [(EMAIL, SequenceStatus.COMPLAINED)]
+    service.seed_send(page, 1, RESEND_ID)
+    retried = _post(service, body, msg_id="msg_early")
+    assert retried.status_code == 200 and retried.json() == {"status": "processed"}
+    assert _row_status(service) == SendStatus.COMPLAINED
+    assert service.cancel.calls == [(EMAIL, SequenceStatus.COMPLAINED)]
+
+
+def test_a_campaign_email_past_the_grace_without_a_row_is_acknowledged(service: Service) -> None:
+    """Once the row had all the time it needs, a missing row is final: 200 and the stop."""
+    service.seed_contact(EMAIL)
+    body = _event("email.complained", **_campaign_email(ROW_GRACE + timedelta(minutes=1)))
+    assert _post(service, body).status_code == 200
+    assert service.crm.contact_status(EMAIL) == SequenceStatus.COMPLAINED
+
+
+NOW = datetime(2026, 12, 24, 23, 59, 30, tzinfo=UTC)
+AUCKLAND = ZoneInfo("Pacific/Auckland")
+
+
+@pytest.mark.parametrize(
+    ("tags", "created_at", "may_follow"),
+    [
+        ({CAMPAIGN_TAG: "christmas"}, NOW - timedelta(seconds=1), True),
+        ([{"name": CAMPAIGN_TAG, "value": "christmas"}], NOW - timedelta(minutes=14), True),
+        ({CAMPAIGN_TAG: "christmas"}, NOW - ROW_GRACE, False),
+        ({CAMPAIGN_TAG: "christmas"}, None, False),
+        ({"category": "password_reset"}, NOW - timedelta(seconds=1), False),
+        ([], NOW - timedelta(seconds=1), False),
+        # created_at in another zone, same instant: just under the grace, across midnight
+        ({CAMPAIGN_TAG: "x"}, (NOW - timedelta(minutes=14)).astimezone(AUCKLAND), True),
+    ],
+)
+def test_which_missing_rows_may_still_be_written(
+    tags: Any, created_at: datetime | None, may_follow: bool
+) -> None:
+    """Only a campaign-tagged email younger than ROW_GRACE may still get its row."""
+    data = EmailEventData.model_validate(
+        {"email_id": RESEND_ID, "tags": tags, "created_at": created_at}
+    )
+    assert row_may_follow(data, NOW) is may_follow
