@@ -28,13 +28,7 @@ from campaigns.notion_schema import create_databases
 from campaigns.postgres_cluster import PostgresCluster, PostgresNotInstalled, find_bindir
 from campaigns.standins.notion import NotionStandIn
 from campaigns.standins.resend import ResendStandIn
-
-NOTION_TOKEN = "ntn_test_token"
-RESEND_KEY = "re_test_key"
-UNSUBSCRIBE_SECRET = "test-unsubscribe-secret-long-enough"
-PUBLIC_BASE_URL = "https://hooks.review.example"
-BOOKING_URL = "https://cal.review.example/christmas"
-POSTAL_ADDRESS = "Systems Review Ltd, 1 Market Street, Springfield"
+from campaigns.testing import NOTION_TOKEN, RESEND_KEY
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -48,29 +42,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return float(timeout.args[0])
 
     items.sort(key=lambda item: -length(item))
-
-
-def standin_env(crm: NotionCRM, notion_url: str, resend_url: str) -> dict[str, str]:
-    """Every campaign setting, aimed at the stand-ins behind `crm`, as environment variables."""
-    dbs = crm.database_ids
-    return {
-        "NOTION_TOKEN": NOTION_TOKEN,
-        "NOTION_CONTACTS_DB_ID": dbs["contacts"],
-        "NOTION_TEMPLATES_DB_ID": dbs["templates"],
-        "NOTION_SENDS_DB_ID": dbs["sends"],
-        "NOTION_API_URL": notion_url,
-        "NOTION_REQUESTS_PER_SECOND": "0",
-        "RESEND_API_KEY": RESEND_KEY,
-        "RESEND_API_URL": resend_url,
-        "EMAIL_FROM": "Systems Review <hello@review.example>",
-        "EMAIL_REPLY_TO": "hello@review.example",
-        "POSTAL_ADDRESS": POSTAL_ADDRESS,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "UNSUBSCRIBE_SECRET": UNSUBSCRIBE_SECRET,
-        "BOOKING_URL": BOOKING_URL,
-        "TESTING_MODE": "true",
-        "SEQUENCE_TIME_SCALE": "1",
-    }
 
 
 @pytest.fixture

@@ -34,11 +34,10 @@ from campaigns.notion_schema import create_databases
 from campaigns.settings import Settings, load_settings
 from campaigns.standins.notion import NotionStandIn
 from campaigns.standins.resend import ResendStandIn
+from campaigns.testing import NOTION_TOKEN, PUBLIC_BASE_URL, RESEND_KEY, standin_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEPLOY_SCRIPT = REPO_ROOT / "campaigns" / "christmas_campaign" / "deployments" / "deploy_all.py"
-NOTION_TOKEN = "ntn_local_sandbox"
-RESEND_KEY = "re_local_sandbox"
 PARENT_PAGE = "00000000-0000-4000-8000-0000000000aa"
 FIRST_WORKER = "worker"  # the key of the first worker in `processes` and `log_path`
 
@@ -61,7 +60,7 @@ class LocalStack:
     workers: int = 1  # worker processes on the pool, named worker-1, worker-2, ...
     database_url: str | None = None  # the Prefect server's database; None: SQLite in state_dir
     notion_rate: float | None = None  # requests/s of the Notion stand-in and of the campaign
-    public_base_url: str = "https://hooks.review.example"
+    public_base_url: str = PUBLIC_BASE_URL
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: list[IO[bytes]] = field(default_factory=list)
@@ -122,28 +121,20 @@ class LocalStack:
                 "PREFECT_WORKER_PREFETCH_SECONDS": "5",
                 "PREFECT_RUNNER_POLL_FREQUENCY": "1",
                 "PREFECT_LOGGING_EXTRA_LOGGERS": "campaigns",
-                "NOTION_TOKEN": NOTION_TOKEN,
-                "NOTION_API_URL": self.notion.url,
-                "NOTION_CONTACTS_DB_ID": self.database_ids["contacts"],
-                "NOTION_TEMPLATES_DB_ID": self.database_ids["templates"],
-                "NOTION_SENDS_DB_ID": self.database_ids["sends"],
-                "RESEND_API_KEY": RESEND_KEY,
-                "RESEND_API_URL": self.resend.url,
-                "EMAIL_FROM": "Systems Review <hello@review.example>",
-                "EMAIL_REPLY_TO": "hello@review.example",
-                "POSTAL_ADDRESS": "Systems Review Ltd, 1 Market Street, Springfield 12345",
-                "PUBLIC_BASE_URL": self.public_base_url,
-                "UNSUBSCRIBE_SECRET": "local-sandbox-unsubscribe-secret",
-                "BOOKING_URL": "https://cal.review.example/christmas-review",
-                "TESTING_MODE": "true" if self.testing_mode else "false",
-                "SEQUENCE_TIME_SCALE": str(self.time_scale),
+                **standin_env(
+                    self.database_ids,
+                    self.notion.url,
+                    self.resend.url,
+                    public_base_url=self.public_base_url,
+                    testing_mode=self.testing_mode,
+                    time_scale=self.time_scale,
+                    notion_rate=self.notion_rate,
+                ),
                 "PYTHONUNBUFFERED": "1",
                 "PATH": worker_path(os.environ),  # the runs' `python` is this environment's
                 "CAMPAIGN_ENV_FILE": "none",  # the checkout's own .env must not leak in
             }
         )
-        if self.notion_rate is not None:
-            env["NOTION_REQUESTS_PER_SECOND"] = str(self.notion_rate)
         env.update(self.extra_env)
         return env
 

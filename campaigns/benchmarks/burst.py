@@ -14,6 +14,7 @@ Run:  python -m campaigns.benchmarks.burst [N ...] [--sqlite-only | --postgres-o
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -61,6 +62,7 @@ class BurstFigures:
     drain_seconds: float
     notion_rate: float
     first_email_seconds: list[float]
+    cpu_busy: float  # the share of the machine's CPU time that was busy during the drain
 
     @property
     def expected(self) -> int:
@@ -95,6 +97,8 @@ class BurstFigures:
             f"{self.notion_bound_seconds:.0f} s at {self.notion_rate:g}/s; "
             f"ratio {self.drain_ratio:.2f}.",
             f"Signup to email 1, median: {statistics.median(self.first_email_seconds):.1f} s.",
+            f"Machine CPU busy during the drain: {self.cpu_busy:.0%} of {os.cpu_count()} cores "
+            "(near 100%: the drain is bound by CPU, not by Notion).",
         ]
 
 
@@ -112,6 +116,7 @@ def burst_signups(count: int, label: str) -> list[Signup]:
 def run_burst(stack: LocalStack, signups: list[Signup], timeout: float) -> BurstFigures:
     """Trigger every signup at once, wait until every run is final, and measure."""
     notion_before = len(stack.notion.requests)
+    cpu_before = _cpu_jiffies()
     started = time.time()
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name(ORCHESTRATOR_PATH)
@@ -127,6 +132,7 @@ def run_burst(stack: LocalStack, signups: list[Signup], timeout: float) -> Burst
             break
         time.sleep(2)
     drained = time.time()
+    busy, total = (after - before for after, before in zip(_cpu_jiffies(), cpu_before, strict=True))
     mine = [e for e in stack.resend.emails if e["to"][0] in addresses]
     counts = Counter((e["to"][0], _tag(e, "email_number")) for e in mine)
     requests = stack.notion.requests[notion_before:]
@@ -145,7 +151,16 @@ def run_burst(stack: LocalStack, signups: list[Signup], timeout: float) -> Burst
         first_email_seconds=[
             _received(e) - started for e in mine if _tag(e, "email_number") == "1"
         ],
+        cpu_busy=busy / total if total else 0.0,
     )
+
+
+def _cpu_jiffies() -> tuple[float, float]:
+    """(busy, all) CPU time of every core since boot, from Linux's /proc/stat."""
+    # user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    ticks = [float(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return sum(ticks) - idle, sum(ticks)
 
 
 def _runs_in(states: list[StateType]) -> list[Any]:

@@ -8,6 +8,7 @@ from pydantic import SecretStr
 from campaigns import errors
 from campaigns.mailer import OutgoingEmail, ResendMailer
 from campaigns.standins.resend import ResendStandIn
+from campaigns.testing import RESEND_KEY
 
 KEY = "christmas/send/0123456789abcdef0123/3"
 EMAIL = OutgoingEmail(
@@ -53,7 +54,7 @@ def test_retried_send_after_a_timeout_produces_one_email(
 ) -> None:
     """The first attempt lands but answers too late; the same-key retry sends nothing new."""
     slow = ResendMailer(
-        SecretStr("re_test_key"),
+        SecretStr(RESEND_KEY),
         resend_standin.url,
         "A <a@review.example>",
         backoff_seconds=0.05,
@@ -119,7 +120,7 @@ def test_real_validation_error_from_the_stand_in_is_not_retried(
     resend_standin: ResendStandIn,
 ) -> None:
     """A sender the API rejects (422) fails once, with Resend's message."""
-    bad = ResendMailer(SecretStr("re_test_key"), resend_standin.url, "not an address")
+    bad = ResendMailer(SecretStr(RESEND_KEY), resend_standin.url, "not an address")
     with pytest.raises(errors.ResendRejected, match="422"):
         bad.send(EMAIL, KEY)
     assert _posts(resend_standin) == 1

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from campaigns.christmas_campaign.flows.cancel import cancel_contact_sequence
+from campaigns.christmas_campaign.flows.cancel import cancel_remaining
 from campaigns.errors import NotionError
 from campaigns.models import SequenceStatus
 from campaigns.notion_crm import NotionCRM
@@ -118,12 +118,14 @@ class Services:
 
 
 def _prefect_cancel(settings: Settings) -> CancelRuns:
-    """`cancel_contact_sequence` on this service's `PREFECT_API_URL`, with Prefect's own retries
-    (it runs after the answer was sent, so it can wait out a busy server for a minute)."""
+    """`cancel_remaining` on this service's `PREFECT_API_URL`, with Prefect's own retries (it
+    runs after the answer was sent, so it can wait out a busy server for a minute). The stop is
+    already recorded by then (`stopping.stop_sequence`), so the contact is not read again."""
     prefect = PrefectApi(str(settings.prefect_api_url))
+    crm = NotionCRM.from_settings(settings.require(*NOTION))
 
     def cancel(email: str, status: SequenceStatus) -> int:
         with prefect.settings():
-            return cancel_contact_sequence(settings, email, status)
+            return cancel_remaining(crm, email, status)
 
     return cancel

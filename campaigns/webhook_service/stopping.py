@@ -2,7 +2,7 @@
 
 The request writes the contact's `Sequence Status` in Notion and only then answers: from that
 moment every send skips, because each send re-reads the status. Cancelling the not-started
-Prefect runs and marking their log rows Skipped (`cancel_contact_sequence`, a dozen calls at
+Prefect runs and marking their log rows Skipped (`flows.cancel.cancel_remaining`, a dozen calls at
 Notion's three per second) runs after the answer, as a background task; if Prefect or Notion
 fails there, it is logged and the runs still skip when they start.
 

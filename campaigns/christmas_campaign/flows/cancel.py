@@ -29,18 +29,31 @@ def cancel_contact_sequence(
     settings: Settings, email: str, status: SequenceStatus = SequenceStatus.CANCELLED
 ) -> int:
     """Mark the contact, cancel its scheduled runs and their log rows; return runs cancelled."""
+    crm = NotionCRM.from_settings(settings.require(*NOTION))
+    return cancel_remaining(crm, email, record_stop(crm, email, status))
+
+
+def record_stop(crm: NotionCRM, email: str, status: SequenceStatus) -> SequenceStatus:
+    """Write the stop on the contact unless a stronger one is there; return the one in force.
+
+    Notion first: from this moment on, every send skips, whatever Prefect does next. A stronger
+    stop already recorded (Complained, say) is kept: it is the consent record.
+    """
     if status not in STOP_RANK:
         raise ValueError(f"{status.value} does not stop a sequence")
-    crm = NotionCRM.from_settings(settings.require(*NOTION))
     contact = crm.find_contact(email)
     if contact is None:
         raise CampaignError(f"No contact {contact_ref(email)} in Notion; nothing to cancel.")
-    # Notion first: from this moment on, every send skips, whatever Prefect does next. A
-    # stronger stop already recorded (Complained, say) is kept: it is the consent record.
-    if outranks(contact.sequence_status, status):
-        status = contact.sequence_status  # type: ignore[assignment]  # not None when it outranks
-    else:
-        crm.set_contact_status(contact.page_id, status)
+    current = contact.sequence_status
+    if current is not None and outranks(current, status):
+        return current
+    crm.set_contact_status(contact.page_id, status)
+    return status
+
+
+def cancel_remaining(crm: NotionCRM, email: str, status: SequenceStatus) -> int:
+    """Cancel the not-started runs and Skip the Scheduled rows of a contact already stopped
+    with `status` (the webhook service records the stop itself, then calls only this)."""
     reason = f"Sequence stopped: contact is {status.value}."
     cancelled = cancel_not_started_runs(email, reason)
     _skip_scheduled_rows(crm, email, reason)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from campaigns.christmas_campaign.seed_templates import seed_templates
-from campaigns.conftest import standin_env
 from campaigns.notion_crm import NotionCRM
 from campaigns.standins.notion import NotionStandIn
 from campaigns.standins.resend import ResendStandIn
+from campaigns.testing import standin_env
 
 
 @pytest.fixture
@@ -21,7 +21,9 @@ def campaign_env(
 ) -> NotionCRM:
     """Settings in the environment pointing at fresh stand-ins, with the templates seeded."""
     seed_templates(notion_crm)
-    env = standin_env(notion_crm, notion_standin.url, resend_standin.url)
+    env = standin_env(
+        notion_crm.database_ids, notion_standin.url, resend_standin.url, notion_rate=0
+    )
     # What deploy_all.py hands every run: the data sources, so runs do not look them up.
     for which, source in notion_crm.data_source_ids().items():
         env[f"NOTION_{which.upper()}_DATA_SOURCE_ID"] = source

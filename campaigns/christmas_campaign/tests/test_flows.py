@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +16,6 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from campaigns.christmas_campaign.flows.cancel import cancel_contact_sequence
 from campaigns.christmas_campaign.flows.orchestrator import christmas_email_sequence_orchestrator
 from campaigns.christmas_campaign.flows.send_email import christmas_send_email
-from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.christmas_campaign.sequence import CAMPAIGN
 from campaigns.christmas_campaign.tests.test_transient import prefect_answer
 from campaigns.christmas_campaign.topology import contact_tag
@@ -33,6 +31,7 @@ from campaigns.notion_crm import NotionCRM
 from campaigns.settings import load_settings
 from campaigns.standins.notion import NotionStandIn
 from campaigns.standins.resend import ResendStandIn
+from campaigns.testing import unique_signup
 
 pytestmark = pytest.mark.usefixtures("send_deployments")
 
@@ -42,12 +41,6 @@ def no_adapter_retries() -> Iterator[None]:
     """Each Notion and Resend call is tried once, so an injected failure reaches the flow."""
     with stamina.set_testing(True, attempts=1):
         yield
-
-
-def _sample(segment: Segment) -> Signup:
-    """A sample signup with an address no other test uses (the Prefect server is shared)."""
-    sample = SAMPLE_SIGNUPS[segment]
-    return sample.model_copy(update={"email": f"{uuid.uuid4().hex[:10]}.{sample.email}"})
 
 
 def _params(signup: Signup) -> dict[str, Any]:
@@ -76,7 +69,7 @@ def test_orchestrator_routes_each_segment_to_its_variants(
     campaign_env: NotionCRM, segment: Segment
 ) -> None:
     """Each segment's runs use its own templates at steps 2 and 7 and the shared ones elsewhere."""
-    signup = _sample(segment)
+    signup = unique_signup(segment)
     state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
     assert state.is_completed(), state.message
     runs = _runs_of(signup.email)
@@ -99,7 +92,7 @@ def test_orchestrator_routes_each_segment_to_its_variants(
 
 def test_orchestrator_run_twice_schedules_one_set(campaign_env: NotionCRM) -> None:
     """A second orchestrator run for the same signup finds the same seven runs."""
-    signup = _sample(Segment.URGENT)
+    signup = unique_signup(Segment.URGENT)
     first = christmas_email_sequence_orchestrator(**_params(signup))
     second = christmas_email_sequence_orchestrator(**_params(signup))
     assert [r.flow_run_id for r in first] == [r.flow_run_id for r in second]
@@ -110,7 +103,7 @@ def test_missing_template_fails_before_scheduling(campaign_env: NotionCRM) -> No
     """A Draft template fails the orchestrator before any run is created or contact enrolled."""
     template = campaign_env.get_template("christmas_email_5")
     campaign_env.upsert_template(template.model_copy(update={"status": TemplateStatus.DRAFT}))
-    signup = _sample(Segment.CRITICAL)
+    signup = unique_signup(Segment.CRITICAL)
     state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
     assert state.is_failed()
     assert "christmas_email_5" in str(state.message)
@@ -134,7 +127,7 @@ def test_a_busy_prefect_server_while_scheduling_is_retried(
         return create(self, *args, **kwargs)
 
     monkeypatch.setattr(SyncPrefectClient, "create_flow_run_from_deployment", busy_at_the_third)
-    signup = _sample(Segment.OPTIMIZE)
+    signup = unique_signup(Segment.OPTIMIZE)
     state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
     assert state.is_completed(), state.message
     assert calls == 2 + 1 + 7  # the retry finds the first two again by idempotency key
@@ -143,7 +136,7 @@ def test_a_busy_prefect_server_while_scheduling_is_retried(
 
 def test_bad_signup_fails_naming_the_field(campaign_env: NotionCRM) -> None:
     """Colours that do not add up to eight fail the run with a message naming them."""
-    params = _params(_sample(Segment.URGENT)) | {"green_systems": 7}
+    params = _params(unique_signup(Segment.URGENT)) | {"green_systems": 7}
     state = christmas_email_sequence_orchestrator(**params, return_state=True)
     assert state.is_failed()
     assert "green_systems" in str(state.message)
@@ -153,7 +146,7 @@ def test_unsubscribed_contact_is_skipped_at_send_time(
     campaign_env: NotionCRM, resend_standin: ResendStandIn
 ) -> None:
     """A contact who unsubscribed after scheduling gets no email; the log row says Skipped."""
-    signup = _sample(Segment.OPTIMIZE)
+    signup = unique_signup(Segment.OPTIMIZE)
     christmas_email_sequence_orchestrator(**_params(signup))
     contact = campaign_env.find_contact(signup.email)
     assert contact is not None
@@ -167,7 +160,7 @@ def test_unsubscribed_contact_is_skipped_at_send_time(
 
 def test_unsubscribed_contact_is_not_reenrolled(campaign_env: NotionCRM) -> None:
     """A new signup of an unsubscribed contact schedules nothing and says why."""
-    signup = _sample(Segment.URGENT)
+    signup = unique_signup(Segment.URGENT)
     contact = campaign_env.find_or_create_contact(signup)
     campaign_env.set_contact_status(contact.page_id, SequenceStatus.UNSUBSCRIBED)
     state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
@@ -179,7 +172,7 @@ def test_resend_500_then_success_sends_one_email(
     campaign_env: NotionCRM, resend_standin: ResendStandIn
 ) -> None:
     """A Resend 500 is retried with the same key and exactly one email arrives."""
-    signup = _sample(Segment.CRITICAL)
+    signup = unique_signup(Segment.CRITICAL)
     christmas_email_sequence_orchestrator(**_params(signup))
     resend_standin.inject_failure(
         method="POST", path="^/emails$", status=500, code="application_error", count=1
@@ -199,7 +192,7 @@ def test_failed_log_write_after_send_then_flow_retry_sends_once(
     campaign_env: NotionCRM, notion_standin: NotionStandIn, resend_standin: ResendStandIn
 ) -> None:
     """The log row cannot be written after the email went out; the retry records one email."""
-    signup = _sample(Segment.URGENT)
+    signup = unique_signup(Segment.URGENT)
     christmas_email_sequence_orchestrator(**_params(signup))
     notion_standin.inject_failure(
         method="POST", path="^/v1/pages$", status=503, code="service_unavailable", count=1
@@ -218,7 +211,7 @@ def test_failed_cursor_write_then_flow_retry_keeps_one_row(
     campaign_env: NotionCRM, notion_standin: NotionStandIn, resend_standin: ResendStandIn
 ) -> None:
     """The row says Sent but the contact could not be moved on; the retry only moves it on."""
-    signup = _sample(Segment.CRITICAL)
+    signup = unique_signup(Segment.CRITICAL)
     christmas_email_sequence_orchestrator(**_params(signup))
     contact = campaign_env.find_contact(signup.email)
     assert contact is not None
@@ -238,7 +231,7 @@ def test_failed_run_then_run_by_hand_sends_once(
     campaign_env: NotionCRM, notion_standin: NotionStandIn, resend_standin: ResendStandIn
 ) -> None:
     """Without retries the run ends Failed, and a run started by hand still leaves one email."""
-    signup = _sample(Segment.OPTIMIZE)
+    signup = unique_signup(Segment.OPTIMIZE)
     christmas_email_sequence_orchestrator(**_params(signup))
     contact = campaign_env.find_contact(signup.email)
     assert contact is not None
@@ -263,7 +256,7 @@ def test_one_signup_costs_at_most_36_notion_requests(
 ) -> None:
     """Enrolling a new contact and sending its seven emails takes at most 36 Notion requests."""
     monkeypatch.setenv("SEQUENCE_TIME_SCALE", "20000")  # every step due within a tenth of a second
-    signup = _sample(Segment.URGENT)
+    signup = unique_signup(Segment.URGENT)
     notion_standin.reset()
     christmas_email_sequence_orchestrator(**_params(signup))
     orchestrator = len(notion_standin.requests)
@@ -279,7 +272,7 @@ def test_email_seven_completes_the_contact(
     campaign_env: NotionCRM, resend_standin: ResendStandIn
 ) -> None:
     """After the last email the contact is Completed and Last Email Sent is 7."""
-    signup = _sample(Segment.CRITICAL)
+    signup = unique_signup(Segment.CRITICAL)
     christmas_email_sequence_orchestrator(**_params(signup))
     state = _send_step(signup.email, 7)
     assert state.is_completed(), state.message
@@ -295,7 +288,7 @@ def test_email_seven_completes_the_contact(
 
 def test_cancel_moves_scheduled_runs_to_cancelled(campaign_env: NotionCRM) -> None:
     """Cancelling a contact cancels its scheduled runs, marks it, and skips Scheduled rows."""
-    signup = _sample(Segment.URGENT)
+    signup = unique_signup(Segment.URGENT)
     christmas_email_sequence_orchestrator(**_params(signup))
     legacy = _runs_of(signup.email)[3].parameters  # a row an earlier version logged ahead
     campaign_env.find_or_create_send(
@@ -321,7 +314,7 @@ def test_reenrollment_after_cancel_never_resends_a_sent_step(
     campaign_env: NotionCRM, resend_standin: ResendStandIn
 ) -> None:
     """A Cancelled contact who signs up again gets new runs, but a step already Sent is skipped."""
-    signup = _sample(Segment.CRITICAL)
+    signup = unique_signup(Segment.CRITICAL)
     first = christmas_email_sequence_orchestrator(**_params(signup))
     assert _send_step(signup.email, 1).is_completed()
     cancel_contact_sequence(load_settings(), signup.email, SequenceStatus.CANCELLED)
@@ -339,7 +332,7 @@ def test_reenrollment_after_cancel_never_resends_a_sent_step(
 
 def test_cancel_never_weakens_a_recorded_stop(campaign_env: NotionCRM) -> None:
     """Cancelling a Complained contact cancels its runs but keeps the status Complained."""
-    signup = _sample(Segment.OPTIMIZE)
+    signup = unique_signup(Segment.OPTIMIZE)
     christmas_email_sequence_orchestrator(**_params(signup))
     contact = campaign_env.find_contact(signup.email)
     assert contact is not None
@@ -354,7 +347,7 @@ def test_signup_after_the_end_is_recorded_and_not_enrolled(
 ) -> None:
     """A signup after CAMPAIGN_ENDS_AT ends Completed, schedules nothing, marks Campaign Ended."""
     monkeypatch.setenv("CAMPAIGN_ENDS_AT", "2020-12-24T18:00:00+00:00")
-    signup = _sample(Segment.URGENT).model_copy(update={"timezone": "Europe/Paris"})
+    signup = unique_signup(Segment.URGENT).model_copy(update={"timezone": "Europe/Paris"})
     state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
     assert state.is_completed(), state.message
     assert "is not enrolled" in str(state.message)
@@ -374,7 +367,7 @@ def test_steps_that_cannot_fit_are_logged_skipped_and_not_scheduled(
     """With the end 200 s away in TESTING_MODE (gap 81 s) emails 1, 2 and 7 run; 3-6 are Skipped."""
     ends_at = datetime.now(UTC) + timedelta(seconds=200)
     monkeypatch.setenv("CAMPAIGN_ENDS_AT", ends_at.isoformat())
-    signup = _sample(Segment.CRITICAL)
+    signup = unique_signup(Segment.CRITICAL)
     state = christmas_email_sequence_orchestrator(**_params(signup), return_state=True)
     assert state.is_completed(), state.message
     runs = _runs_of(signup.email)
@@ -392,7 +385,7 @@ def test_steps_that_cannot_fit_are_logged_skipped_and_not_scheduled(
 
 def test_the_contact_keeps_the_time_zone_it_gave(campaign_env: NotionCRM) -> None:
     """The signup's time zone is stored on the contact's Time Zone property."""
-    signup = _sample(Segment.OPTIMIZE).model_copy(update={"timezone": "Pacific/Kiritimati"})
+    signup = unique_signup(Segment.OPTIMIZE).model_copy(update={"timezone": "Pacific/Kiritimati"})
     christmas_email_sequence_orchestrator(**_params(signup))
     contact = campaign_env.find_contact(signup.email)
     assert contact is not None and contact.time_zone == "Pacific/Kiritimati"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +23,6 @@ from prefect.states import Completed, Crashed, Failed
 from campaigns.christmas_campaign.flows.orchestrator import christmas_email_sequence_orchestrator
 from campaigns.christmas_campaign.flows.reconciler import REPORT_KEY, christmas_reconcile
 from campaigns.christmas_campaign.flows.send_email import christmas_send_email
-from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.christmas_campaign.topology import (
     ORCHESTRATOR_DEPLOYMENT,
     ORCHESTRATOR_FLOW_NAME,
@@ -37,6 +35,7 @@ from campaigns.models import Segment, SendStatus, Signup, TemplateStatus
 from campaigns.notion_crm import NotionCRM
 from campaigns.standins.notion import NotionStandIn
 from campaigns.standins.resend import ResendStandIn
+from campaigns.testing import unique_signup
 
 pytestmark = pytest.mark.usefixtures("send_deployments", "orchestrator_deployment")
 
@@ -57,8 +56,7 @@ def reconcile_env(campaign_env: NotionCRM, monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def _signup() -> Signup:
-    sample = SAMPLE_SIGNUPS[Segment.URGENT]
-    return sample.model_copy(update={"email": f"{uuid.uuid4().hex[:10]}.{sample.email}"})
+    return unique_signup(Segment.URGENT)
 
 
 def _runs(flow_name: str, email: str) -> list[FlowRun]:

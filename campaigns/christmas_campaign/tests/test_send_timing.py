@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,11 +14,11 @@ from prefect.states import Failed
 
 from campaigns.christmas_campaign.flows.orchestrator import christmas_email_sequence_orchestrator
 from campaigns.christmas_campaign.flows.send_email import christmas_send_email
-from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.christmas_campaign.topology import PERMANENT_FAILURE_TAG, contact_tag
 from campaigns.models import Segment, SendStatus, SequenceStatus, Signup
 from campaigns.notion_crm import NotionCRM
 from campaigns.standins.resend import ResendStandIn
+from campaigns.testing import unique_signup
 
 pytestmark = pytest.mark.usefixtures("send_deployments")
 
@@ -33,8 +32,7 @@ def fast_env(campaign_env: NotionCRM, monkeypatch: pytest.MonkeyPatch) -> Notion
 
 def _enrolled() -> Signup:
     """A new contact enrolled in-process, now."""
-    sample = SAMPLE_SIGNUPS[Segment.OPTIMIZE]
-    signup = sample.model_copy(update={"email": f"{uuid.uuid4().hex[:10]}.{sample.email}"})
+    signup = unique_signup(Segment.OPTIMIZE)
     state = christmas_email_sequence_orchestrator(
         **signup.model_dump(mode="json", exclude_none=True), return_state=True
     )

@@ -13,10 +13,10 @@ from typer.testing import CliRunner, Result
 from campaigns.christmas_campaign.seed_templates import seed_templates
 from campaigns.cli import output
 from campaigns.cli.main import app
-from campaigns.conftest import standin_env
 from campaigns.notion_crm import NotionCRM
 from campaigns.standins.notion import NotionStandIn
 from campaigns.standins.resend import ResendStandIn
+from campaigns.testing import standin_env
 
 SETTINGS_NAMES = (
     "NOTION_TOKEN",
@@ -84,7 +84,9 @@ def unseeded_env(
     resend_standin: ResendStandIn,
 ) -> NotionCRM:
     """Every setting pointing at fresh stand-ins whose three databases exist but hold nothing."""
-    env = standin_env(notion_crm, notion_standin.url, resend_standin.url) | {
+    env = standin_env(
+        notion_crm.database_ids, notion_standin.url, resend_standin.url, notion_rate=0
+    ) | {
         "SIGNUP_WEBHOOK_SECRET": "whsec_c2lnbnVwLXNlY3JldA==",
         "RESEND_WEBHOOK_SECRET": "whsec_cmVzZW5kLXNlY3JldA==",
     }

@@ -9,9 +9,9 @@ from notion_client import Client
 
 from campaigns.cli.doctor import Check, Result, run_doctor
 from campaigns.cli.doctor_services import notion_checks, resend_checks
-from campaigns.conftest import NOTION_TOKEN
 from campaigns.notion_crm import NotionCRM
 from campaigns.standins.notion import NotionStandIn
+from campaigns.testing import NOTION_TOKEN
 from campaigns.tests.cli.conftest import no_traceback, run
 
 

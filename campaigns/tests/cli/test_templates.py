@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from notion_client import Client
 
-from campaigns.conftest import NOTION_TOKEN
 from campaigns.models import TemplateStatus
 from campaigns.notion_crm import NotionCRM
 from campaigns.standins.notion import NotionStandIn
+from campaigns.testing import NOTION_TOKEN
 from campaigns.tests.cli.conftest import no_traceback, run
 
 

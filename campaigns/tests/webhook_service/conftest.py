@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from standardwebhooks.webhooks import Webhook, hmac_data
 
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
-from campaigns.conftest import NOTION_TOKEN, make_api
+from campaigns.conftest import make_api
 from campaigns.errors import OrchestratorUnavailable
 from campaigns.models import (
     Contact,
@@ -42,6 +42,7 @@ from campaigns.models import (
 from campaigns.notion_crm import NotionCRM
 from campaigns.settings import Settings, load_settings
 from campaigns.standins.notion import NotionStandIn
+from campaigns.testing import NOTION_TOKEN, RESEND_KEY
 from campaigns.unsubscribe import make_token
 from campaigns.webhook_service.app import create_app
 from campaigns.webhook_service.services import Services
@@ -156,7 +157,7 @@ def service_settings(notion: NotionStandIn, crm: NotionCRM, **overrides: Any) ->
         "notion_sends_db_id": dbs["sends"],
         "notion_api_url": notion.url,
         "notion_requests_per_second": 0,
-        "resend_api_key": "re_test_key",
+        "resend_api_key": RESEND_KEY,
         "email_from": "Systems Review <hello@review.example>",
         "signup_webhook_secret": SIGNUP_SECRET,
         "resend_webhook_secret": RESEND_SECRET,
