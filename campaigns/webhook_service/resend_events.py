@@ -28,6 +28,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
+    TypeAdapter,
     ValidationError,
 )
 
@@ -73,12 +75,26 @@ def _as_list(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
 
-def _as_dict(value: object) -> object:
+# Tags and the email's creation time only decide whether a missing row may still come, so an
+# odd value of either counts as absent rather than refusing (and so losing) a bounce or complaint.
+def _tags(value: object) -> dict[str, str]:
     """Resend's examples send tags as an object, its reference as `[{name, value}]`: take both."""
     if isinstance(value, list):
-        pairs = [t for t in value if isinstance(t, dict) and isinstance(t.get("name"), str)]
-        return {t["name"]: t.get("value") for t in pairs}
-    return value
+        pairs = [t for t in value if isinstance(t, dict)]
+        value = {t.get("name"): t.get("value") for t in pairs}
+    if not isinstance(value, dict):
+        return {}
+    return {k: str(v) for k, v in list(value.items())[:50] if isinstance(k, str)}
+
+
+def _aware_or_none(value: object) -> datetime | None:
+    try:
+        return _AWARE.validate_python(value)
+    except ValidationError:
+        return None
+
+
+_AWARE: TypeAdapter[datetime] = TypeAdapter(AwareDatetime)
 
 
 class Bounce(BaseModel):
@@ -93,8 +109,8 @@ class EmailEventData(BaseModel):
     email_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")
     to: Annotated[list[Email], BeforeValidator(_as_list), Field(max_length=50)] = []
     bounce: Bounce | None = None
-    created_at: AwareDatetime | None = None
-    tags: Annotated[dict[str, str | None], BeforeValidator(_as_dict), Field(max_length=50)] = {}
+    created_at: Annotated[datetime | None, PlainValidator(_aware_or_none)] = None
+    tags: Annotated[dict[str, str], PlainValidator(_tags)] = {}
 
 
 class ResendEvent(BaseModel):

@@ -192,6 +192,14 @@ def test_an_event_before_its_send_row_stops_and_asks_for_a_retry(service: Servic
     assert service.cancel.calls == [(EMAIL, SequenceStatus.COMPLAINED)]
 
 
+def test_odd_tags_and_dates_do_not_refuse_a_complaint(service: Service) -> None:
+    """A complaint whose tags or creation time make no sense is still applied, never a 400."""
+    service.seed_send(service.seed_contact(EMAIL), 1, RESEND_ID)
+    body = _event("email.complained", tags="campaign", created_at={"not": "a date"})
+    assert _post(service, body).json() == {"status": "processed"}
+    assert _row_status(service) == SendStatus.COMPLAINED
+
+
 def test_a_campaign_email_past_the_grace_without_a_row_is_acknowledged(service: Service) -> None:
     """Once the row had all the time it needs, a missing row is final: 200 and the stop."""
     service.seed_contact(EMAIL)
@@ -215,10 +223,15 @@ AUCKLAND = ZoneInfo("Pacific/Auckland")
         ([], NOW - timedelta(seconds=1), False),
         # created_at in another zone, same instant: just under the grace, across midnight
         ({CAMPAIGN_TAG: "x"}, (NOW - timedelta(minutes=14)).astimezone(AUCKLAND), True),
+        # odd values count as absent: never a reason to refuse a complaint
+        ({CAMPAIGN_TAG: "x"}, "2026-12-24T23:59:00", False),  # no time zone
+        ({CAMPAIGN_TAG: "x"}, "yesterday", False),
+        ("campaign", NOW, False),
+        ([{"value": "christmas"}, "x", {"name": CAMPAIGN_TAG, "value": 7}], NOW, True),
     ],
 )
 def test_which_missing_rows_may_still_be_written(
-    tags: Any, created_at: datetime | None, may_follow: bool
+    tags: Any, created_at: Any, may_follow: bool
 ) -> None:
     """Only a campaign-tagged email younger than ROW_GRACE may still get its row."""
     data = EmailEventData.model_validate(
