@@ -213,7 +213,9 @@ def ensure_silent_run_automation(settings: Settings) -> str:
 
     Prefect's recipe for zombie runs: after a run's heartbeat, expect another event of that run
     (a heartbeat or any state change) within LOST_RUN_AFTER_SECONDS; when none comes, the
-    process died, and the run is set Crashed so that the reconciler can start it again.
+    process died, and the run is set Crashed so that the reconciler can start it again. The
+    watch also starts when the run turns Running (an event the server emits): a process killed
+    before its first heartbeat left it would otherwise stay Running for ever.
     """
     from prefect.automations import Automation
     from prefect.events.actions import ChangeFlowRunState
@@ -226,7 +228,7 @@ def ensure_silent_run_automation(settings: Settings) -> str:
         match_related=ResourceSpecification(
             {"prefect.resource.role": "tag", "prefect.resource.id": f"prefect.tag.{CAMPAIGN}"}
         ),
-        after={"prefect.flow-run.heartbeat"},
+        after={"prefect.flow-run.heartbeat", "prefect.flow-run.Running"},
         expect={"prefect.flow-run.*"},
         for_each={"prefect.resource.id"},
         posture=Posture.Proactive,

@@ -6,10 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 from prefect import get_client
+from prefect.automations import Automation
+from prefect.events.schemas.automations import EventTrigger
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.christmas_campaign.deployments import deploy_all
-from campaigns.christmas_campaign.topology import FLOW_RUN_COMMAND
+from campaigns.christmas_campaign.topology import FLOW_RUN_COMMAND, SILENT_RUN_AUTOMATION
 from campaigns.conftest import forget_deployment
 from campaigns.errors import OrchestrationError
 
@@ -47,6 +49,15 @@ def test_running_twice_registers_each_deployment_once(capsys: pytest.CaptureFixt
     with get_client(sync_client=True) as client:
         pool = client.read_work_pool(POOL)
     assert pool.type == "process"
+
+
+def test_a_run_is_watched_from_the_moment_it_runs() -> None:
+    """The silent-run automation arms on Running too, so a run killed before its first heartbeat
+    reached the server is marked Crashed like any other."""
+    assert deploy_all.main(["--pool", POOL]) == 0
+    automation = Automation.read(name=SILENT_RUN_AUTOMATION)
+    assert isinstance(automation.trigger, EventTrigger)
+    assert automation.trigger.after == {"prefect.flow-run.heartbeat", "prefect.flow-run.Running"}
 
 
 def test_unreachable_api_is_reported_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
