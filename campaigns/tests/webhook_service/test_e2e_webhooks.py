@@ -62,14 +62,29 @@ class Webhooks:
     def post_signup(self, signup: Signup) -> httpx.Response:
         """Deliver a signed signup as the website does: a 503 is retried, with a new signature."""
         body = as_json(signup.model_dump(mode="json"))
-        for _ in range(5):
-            headers = sign_standard(SIGNUP_SECRET, body)
-            url = f"{self.url}/webhooks/signup"
-            response = httpx.post(url, content=body, headers=headers, timeout=30)
-            if response.status_code != 503:
+        return self._deliver("signup", body, lambda: sign_standard(SIGNUP_SECRET, body), 5)[-1]
+
+    def post_resend_event(self, body: bytes) -> list[int]:
+        """Deliver a signed event as Resend does: a 503 is retried with the same `svix-id`."""
+        msg_id = f"msg_{uuid.uuid4().hex}"
+
+        def headers() -> dict[str, str]:
+            return sign_standard(RESEND_SECRET, body, prefix="svix", msg_id=msg_id)
+
+        return [a.status_code for a in self._deliver("resend", body, headers, 30)]
+
+    def _deliver(
+        self, route: str, body: bytes, headers: Callable[[], dict[str, str]], tries: int
+    ) -> list[httpx.Response]:
+        """POST to `/webhooks/<route>`, signed afresh each try, until the answer is not 503."""
+        answers: list[httpx.Response] = []
+        for _ in range(tries):
+            url = f"{self.url}/webhooks/{route}"
+            answers.append(httpx.post(url, content=body, headers=headers(), timeout=30))
+            if answers[-1].status_code != 503:
                 break
             time.sleep(1)
-        return response
+        return answers
 
     def wait_for(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
         """Poll until the condition holds; on a timeout, show the end of the service's log."""
@@ -80,18 +95,6 @@ class Webhooks:
             time.sleep(0.25)
         log = self.stack.log_path("webhooks").read_text()[-3000:]
         raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{log}")
-
-    def post_resend_event(self, body: bytes) -> list[int]:
-        """Deliver a signed event as Resend does: a 503 is retried with the same `svix-id`."""
-        msg_id, answers = f"msg_{uuid.uuid4().hex}", []
-        for _ in range(30):
-            headers = sign_standard(RESEND_SECRET, body, prefix="svix", msg_id=msg_id)
-            url = f"{self.url}/webhooks/resend"
-            answers.append(httpx.post(url, content=body, headers=headers, timeout=30).status_code)
-            if answers[-1] != 503:
-                break
-            time.sleep(1)
-        return answers
 
     def emails_to(self, address: str) -> list[dict[str, Any]]:
         return [e for e in self.stack.resend.emails if e["to"][0] == address]
