@@ -5,9 +5,12 @@ signups), the time and the limits go in; a verdict and its reason come out. The 
 flow (`flows/reconciler.py`) reads the runs and acts on the verdicts.
 
 The rules, newest run first (a step's or signup's newest run is the one that counts):
-- Scheduled, Late, AwaitingRetry, Paused, Running, Cancelling: a run is on it; leave it. A
-  Running run whose process died is turned Crashed by Prefect's automation on missing heartbeats
-  (`deploy_all.ensure_silent_run_automation`) and judged on a later pass.
+- Scheduled, Late, AwaitingRetry, Paused, Running, Cancelling: a run is on it; leave it.
+- Running with no sign of life (a heartbeat or a state change) for longer than `lost_after`: its
+  process died; it is lost. Prefect's automation on missing heartbeats
+  (`deploy_all.ensure_silent_run_automation`) usually marks such a run Crashed first; this rule
+  catches the runs it misses. The reconciler looks up a Running run's last sign of life only
+  when the run has been Running that long (`needs_pulse`).
 - Pending for longer than `lost_after`: no worker started it (a worker killed between taking
   the run and starting its process); it is lost.
 - Completed: the run decided (sent, skipped, deferred, not re-enrolled); nothing to do.
@@ -53,6 +56,7 @@ class RunView:
     message: str = ""
     permanent: bool = False  # failed for a reason a person must fix (`PERMANENT_FAILURE_TAG`)
     due: datetime | None = None  # when a Scheduled run is due to start
+    alive_at: datetime | None = None  # a Running run's last heartbeat or state change, if looked up
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class Finding:
     reason: str
     newest: RunView | None = None  # the run the verdict is about (None: there is none)
     redrives: int = 0  # how many runs the reconciler has started for this step or signup
-    stale: bool = False  # the newest run is stuck Pending: mark it Crashed before re-driving
+    stale: bool = False  # no process will finish the newest run: mark it Crashed, then re-drive
 
 
 def judge_runs(
@@ -73,11 +77,11 @@ def judge_runs(
     cancelled_is_lost: bool = True,
 ) -> Finding:
     """The verdict on one step (or one signup) from all its runs; see the module docstring."""
-    ordered = sorted(runs, key=lambda run: run.created)
-    if not ordered:
+    runs = list(runs)
+    newest = newest_run(runs)
+    if newest is None:
         return Finding(Verdict.LOST, "no run exists")
-    newest = ordered[-1]
-    redrives = sum(run.redrive for run in ordered)
+    redrives = sum(run.redrive for run in runs)
     kind = newest.state_type
     if kind == "PENDING":
         waited = now - newest.state_since
@@ -85,6 +89,11 @@ def judge_runs(
             return Finding(Verdict.ON_IT, "Pending: a worker is starting it", newest, redrives)
         reason = f"run {newest.name} has been Pending for {_seconds(waited)} with no worker"
         return _lost_or_give_up(newest, redrives, max_redrives, reason, stale=True)
+    if kind == "RUNNING" and newest.alive_at is not None:
+        silent = now - newest.alive_at
+        if silent >= lost_after:
+            reason = f"run {newest.name} has been Running with no heartbeat for {_seconds(silent)}"
+            return _lost_or_give_up(newest, redrives, max_redrives, reason, stale=True)
     if kind in _ON_IT:
         return Finding(Verdict.ON_IT, f"run {newest.name} is {newest.state_name}", newest, redrives)
     if kind == "COMPLETED":
@@ -102,6 +111,17 @@ def judge_runs(
             return Finding(Verdict.GIVE_UP, reason, newest, redrives)
         return _lost_or_give_up(newest, redrives, max_redrives, reason)
     return Finding(Verdict.ON_IT, f"run {newest.name} is {newest.state_name}", newest, redrives)
+
+
+def newest_run(runs: Sequence[RunView]) -> RunView | None:
+    """The run that counts for a step or signup: the one created last."""
+    return max(runs, key=lambda run: run.created, default=None)
+
+
+def needs_pulse(run: RunView, *, now: datetime, lost_after: timedelta) -> bool:
+    """Whether `run` has been Running long enough that its last sign of life must be looked up."""
+    running_long = run.state_type == "RUNNING" and now - run.state_since >= lost_after
+    return running_long and run.alive_at is None
 
 
 def overdue_steps(

@@ -4,7 +4,8 @@ Deployed as `christmas-reconciler` on a schedule (`RECONCILE_EVERY_SECONDS`: 5 m
 TESTING_MODE). Each pass:
 
 1. Signups: orchestrator runs of the look-back window (`RECONCILE_LOOKBACK_DAYS`) that ended
-   Failed or Crashed, or sit Pending with no worker, and have no newer run for the same contact
+   Failed or Crashed, sit Pending with no worker, or are Running with no heartbeat, and have no
+   newer run for the same contact
    that is on it or Completed, are started again with the same parameters (the signup lives only
    there).
 2. Emails: for every Active contact in Notion, each step after its Last Email Sent that is due
@@ -15,10 +16,13 @@ TESTING_MODE). Each pass:
    why) and ends Completed with a one-line summary, or Failed with a sentence when it could not
    read Notion or Prefect, so an automation can alert on it.
 
-Runs whose process died stay Running until Prefect's automation on missing heartbeats
-(`deploy_all.ensure_silent_run_automation`, `LOST_RUN_AFTER_SECONDS`) marks them Crashed; the
-next pass re-drives them. So a lost email is sent again within about
-LOST_RUN_AFTER_SECONDS + RECONCILE_EVERY_SECONDS (15 minutes in production, 3 in TESTING_MODE).
+A run whose process died stays Running until Prefect's automation on missing heartbeats
+(`deploy_all.ensure_silent_run_automation`, `LOST_RUN_AFTER_SECONDS`) marks it Crashed, or until
+a pass finds it Running with no heartbeat or state change for LOST_RUN_AFTER_SECONDS (the
+automation misses some: a process killed before its first heartbeat reached the server). Either
+way the pass marks or finds it Crashed and re-drives it. So a lost email is sent again within
+about LOST_RUN_AFTER_SECONDS + RECONCILE_EVERY_SECONDS (15 minutes in production, 3 in
+TESTING_MODE).
 
 Exactly once still holds: a re-driven step reads its send-log row first and sends with the same
 Resend idempotency key (campaign, contact, email number). What remains: a run that crashed after
@@ -31,7 +35,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,7 +46,14 @@ from prefect.client.schemas.objects import FlowRun, State
 from prefect.exceptions import PrefectHTTPStatusError
 from prefect.states import Completed
 
-from campaigns.christmas_campaign.reconcile import Finding, Verdict, judge_runs, overdue_steps
+from campaigns.christmas_campaign.reconcile import (
+    Finding,
+    Verdict,
+    judge_runs,
+    needs_pulse,
+    newest_run,
+    overdue_steps,
+)
 from campaigns.christmas_campaign.sequence import CAMPAIGN, template_id_for
 from campaigns.christmas_campaign.tasks.common import Services
 from campaigns.christmas_campaign.tasks.send_log import ALREADY_SENT
@@ -50,6 +61,7 @@ from campaigns.christmas_campaign.tasks.step_runs import (
     contact_send_runs,
     contact_signup_runs,
     enrollment_runs,
+    last_sign_of_life,
     mark_crashed,
     start_signup_again,
     start_step_again,
@@ -154,6 +166,23 @@ class Report:
         )
 
 
+def judge(runs: list[FlowRun], report: Report, *, cancelled_is_lost: bool = True) -> Finding:
+    """`judge_runs` on these runs, with the newest run's last sign of life looked up when it
+    has been Running for LOST_RUN_AFTER_SECONDS (one events query, only for such a run)."""
+    views = [view(run) for run in runs]
+    newest = newest_run(views)
+    if newest is not None and needs_pulse(newest, now=report.now, lost_after=report.lost_after):
+        alive_at = last_sign_of_life(newest.id, since=newest.state_since)
+        views[views.index(newest)] = replace(newest, alive_at=alive_at)
+    return judge_runs(
+        views,
+        now=report.now,
+        lost_after=report.lost_after,
+        max_redrives=report.timing.max_redrives,
+        cancelled_is_lost=cancelled_is_lost,
+    )
+
+
 def reconcile_signups(report: Report) -> set[str]:
     """Start again each lost signup; return the contacts whose signup has a run on it now."""
     since = report.now - timedelta(days=report.timing.lookback_days)
@@ -165,13 +194,7 @@ def reconcile_signups(report: Report) -> set[str]:
     on_it: set[str] = set()
     for email, troubled in by_email.items():
         runs = {str(run.id): run for run in [*troubled, *contact_signup_runs(email)]}
-        finding = judge_runs(
-            [view(run) for run in runs.values()],
-            now=report.now,
-            lost_after=report.lost_after,
-            max_redrives=report.timing.max_redrives,
-            cancelled_is_lost=False,
-        )
+        finding = judge(list(runs.values()), report, cancelled_is_lost=False)
         if finding.verdict == Verdict.ON_IT:
             on_it.add(email)
         if finding.verdict in (Verdict.ON_IT, Verdict.DONE) or finding.newest is None:
@@ -225,12 +248,7 @@ def _reconcile_step(
     what = f"email {number}"
     base = step_run_key(CAMPAIGN, contact.email, contact.enrolled_at, number)
     mine = step_runs(runs, base)
-    finding = judge_runs(
-        [view(run) for run in mine],
-        now=report.now,
-        lost_after=report.lost_after,
-        max_redrives=report.timing.max_redrives,
-    )
+    finding = judge(mine, report)
     if finding.verdict != Verdict.LOST:
         report.add(what, contact.email, finding)  # overdue, and why nothing is started
         return

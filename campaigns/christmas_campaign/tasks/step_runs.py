@@ -26,6 +26,13 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 from prefect.client.schemas.sorting import FlowRunSort
+from prefect.events.filters import (
+    EventFilter,
+    EventNameFilter,
+    EventOccurredFilter,
+    EventOrder,
+    EventResourceFilter,
+)
 from prefect.exceptions import ObjectNotFound
 from prefect.states import Crashed, Scheduled
 
@@ -85,8 +92,8 @@ def contact_signup_runs(email: str) -> list[FlowRun]:
 
 def troubled_signup_runs(since: datetime) -> list[FlowRun]:
     """Orchestrator runs expected to start after `since` that ended Failed or Crashed, or sit
-    Pending (a worker may have died while starting them)."""
-    troubled = [StateType.FAILED, StateType.CRASHED, StateType.PENDING]
+    Pending or Running (a worker may have died while starting or running them)."""
+    troubled = [StateType.FAILED, StateType.CRASHED, StateType.PENDING, StateType.RUNNING]
     return _read(
         FlowFilter(name=FlowFilterName(any_=[ORCHESTRATOR_FLOW_NAME])),
         FlowRunFilter(
@@ -100,6 +107,22 @@ def mark_crashed(run_id: str, reason: str) -> None:
     """Move a run that no process will ever finish to Crashed, so nothing starts it later."""
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(UUID(run_id), Crashed(message=reason), force=True)
+
+
+def last_sign_of_life(run_id: str, *, since: datetime) -> datetime:
+    """When the run last showed it was alive: its newest event (a heartbeat or a state change)
+    after `since`, or `since` itself when there is none."""
+    with get_client(sync_client=True) as client:
+        page = client.read_events(
+            EventFilter(
+                occurred=EventOccurredFilter(since=since, until=datetime.now(UTC)),
+                event=EventNameFilter(prefix=["prefect.flow-run."]),
+                resource=EventResourceFilter(id=[f"prefect.flow-run.{run_id}"]),
+                order=EventOrder.DESC,
+            ),
+            limit=1,
+        )
+    return max([since, *(event.occurred for event in page.events)])
 
 
 def step_runs(runs: list[FlowRun], step_key: str) -> list[FlowRun]:

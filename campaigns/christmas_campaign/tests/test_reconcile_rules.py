@@ -8,7 +8,13 @@ import httpx
 import pytest
 
 from campaigns.christmas_campaign.flows.reconciler import prefect_unreachable
-from campaigns.christmas_campaign.reconcile import RunView, Verdict, judge_runs, overdue_steps
+from campaigns.christmas_campaign.reconcile import (
+    RunView,
+    Verdict,
+    judge_runs,
+    needs_pulse,
+    overdue_steps,
+)
 from campaigns.errors import OrchestratorUnavailable
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
@@ -23,8 +29,10 @@ def run(
     created: float = 1000,
     redrive: bool = False,
     message: str = "",
+    silent: float | None = None,
 ) -> RunView:
-    """A run whose state began `age` seconds ago, created `created` seconds ago."""
+    """A run whose state began `age` seconds ago, created `created` seconds ago, last seen
+    alive `silent` seconds ago (None: not looked up)."""
     return RunView(
         id=f"id-{state_type}-{created}",
         name=f"run-{created:g}",
@@ -34,6 +42,7 @@ def run(
         created=NOW - timedelta(seconds=created),
         redrive=redrive,
         message=message,
+        alive_at=None if silent is None else NOW - timedelta(seconds=silent),
     )
 
 
@@ -45,6 +54,9 @@ def run(
         ([run("SCHEDULED", "Late", age=86400)], Verdict.ON_IT, "is Late"),
         ([run("SCHEDULED", "AwaitingRetry")], Verdict.ON_IT, "is AwaitingRetry"),
         ([run("RUNNING", age=3600)], Verdict.ON_IT, "is Running"),
+        ([run("RUNNING", age=3600, silent=299)], Verdict.ON_IT, "is Running"),
+        ([run("RUNNING", age=3600, silent=300)], Verdict.LOST, "no heartbeat for 300 s"),
+        ([run("RUNNING", age=900, silent=900)], Verdict.LOST, "no heartbeat for 900 s"),
         ([run("PENDING", age=299)], Verdict.ON_IT, "a worker is starting it"),
         ([run("PENDING", age=301)], Verdict.LOST, "Pending for 301 s with no worker"),
         ([run("COMPLETED")], Verdict.DONE, "is Completed"),
@@ -84,6 +96,30 @@ def test_stuck_pending_run_is_marked_stale() -> None:
     """A run stuck Pending is flagged so the reconciler marks it Crashed before re-driving."""
     finding = judge_runs([run("PENDING", age=900)], now=NOW, lost_after=LOST_AFTER, max_redrives=3)
     assert finding.verdict == Verdict.LOST and finding.stale
+
+
+def test_silent_running_run_is_marked_stale() -> None:
+    """A Running run with no sign of life is flagged so the reconciler marks it Crashed."""
+    finding = judge_runs(
+        [run("RUNNING", age=900, silent=900)], now=NOW, lost_after=LOST_AFTER, max_redrives=3
+    )
+    assert finding.verdict == Verdict.LOST and finding.stale
+
+
+@pytest.mark.parametrize(
+    ("candidate", "expected"),
+    [
+        (run("RUNNING", age=299), False),
+        (run("RUNNING", age=300), True),
+        (run("RUNNING", age=3600, silent=10), False),
+        (run("PENDING", age=3600), False),
+        (run("SCHEDULED", "Late", age=3600), False),
+    ],
+    ids=["running-briefly", "running-long", "already-looked-up", "pending", "late"],
+)
+def test_needs_pulse(candidate: RunView, expected: bool) -> None:
+    """Only a run Running for LOST_RUN_AFTER_SECONDS, not yet looked up, costs an events query."""
+    assert needs_pulse(candidate, now=NOW, lost_after=LOST_AFTER) is expected
 
 
 def test_cancelled_signup_is_left_alone() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,11 +19,18 @@ from prefect.client.schemas.filters import (
     FlowRunFilterTags,
 )
 from prefect.client.schemas.objects import FlowRun
-from prefect.states import Completed, Crashed, Failed
+from prefect.states import Completed, Crashed, Failed, Running
 
 from campaigns.christmas_campaign.flows.orchestrator import christmas_email_sequence_orchestrator
-from campaigns.christmas_campaign.flows.reconciler import REPORT_KEY, christmas_reconcile
+from campaigns.christmas_campaign.flows.reconciler import (
+    REPORT_KEY,
+    Report,
+    christmas_reconcile,
+    judge,
+)
 from campaigns.christmas_campaign.flows.send_email import christmas_send_email
+from campaigns.christmas_campaign.reconcile import Verdict
+from campaigns.christmas_campaign.tasks.step_runs import last_sign_of_life
 from campaigns.christmas_campaign.topology import (
     ORCHESTRATOR_DEPLOYMENT,
     ORCHESTRATOR_FLOW_NAME,
@@ -33,6 +41,7 @@ from campaigns.cli.orchestration import trigger_orchestrator
 from campaigns.idempotency import contact_ref
 from campaigns.models import Segment, SendStatus, Signup, TemplateStatus
 from campaigns.notion_crm import NotionCRM
+from campaigns.settings import load_settings
 from campaigns.standins.notion import NotionStandIn
 from campaigns.standins.resend import ResendStandIn
 from campaigns.testing import unique_signup
@@ -167,6 +176,39 @@ def test_a_step_lost_too_often_is_left_for_a_person(
     rows = [row for row in _report() if row["contact"] == contact_ref(signup.email)]
     assert [row["verdict"] for row in rows] == ["needs a person"]
     assert "Resend rejected the address" in rows[0]["why"]
+
+
+def test_a_run_silent_for_too_long_is_lost(reconcile_env: NotionCRM) -> None:
+    """A Running run with no heartbeat or state change for LOST_RUN_AFTER_SECONDS is lost."""
+    signup = _signup()
+    _enrolled(signup)
+    (run,) = _step_runs(signup.email, 1)
+    _set_state(run, Running())
+    (running,) = _step_runs(signup.email, 1)
+    timing = load_settings().reconciler
+    later = datetime.now(UTC) + timedelta(seconds=timing.lost_after_seconds + 60)
+
+    assert judge([running], Report(now=datetime.now(UTC), timing=timing)).verdict == Verdict.ON_IT
+    finding = judge([running], Report(now=later, timing=timing))
+
+    assert finding.verdict == Verdict.LOST and finding.stale
+    assert "Running with no heartbeat" in finding.reason
+
+
+def test_last_sign_of_life_is_the_runs_newest_event(reconcile_env: NotionCRM) -> None:
+    """The events query finds the run's own Running event, not an older time or another run's."""
+    signup = _signup()
+    _enrolled(signup)
+    one, two = (_step_runs(signup.email, n)[0] for n in (1, 2))
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    _set_state(one, Running())
+    started = datetime.now(UTC)
+    for attempt in stamina.retry_context(on=AssertionError, attempts=20, wait_max=1, timeout=30):
+        with attempt:  # the server stores events a moment after it emits them
+            seen = last_sign_of_life(str(one.id), since=since)
+            assert seen > since
+    assert started - timedelta(seconds=5) <= seen <= datetime.now(UTC)
+    assert last_sign_of_life(str(two.id), since=started) == started
 
 
 def test_failed_signup_is_started_again_with_its_parameters(reconcile_env: NotionCRM) -> None:
