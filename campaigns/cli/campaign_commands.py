@@ -110,14 +110,12 @@ def cancel(
     """Stop a contact's remaining emails: Notion status first, then its scheduled runs."""
     from campaigns.christmas_campaign.flows.cancel import cancel_contact_sequence
     from campaigns.cli.orchestration import prefect_errors, require_api
-    from campaigns.notion_crm import NotionCRM
 
     settings = load_settings()
     require_api()  # before Notion changes: never half a cancel because Prefect is down
     with prefect_errors("cancelling the runs"):
-        count = cancel_contact_sequence(settings, email, SequenceStatus(status.value))
-    now = NotionCRM.from_settings(settings).contact_status(email)
-    shown = now.value if now else "unknown"
+        stop, count = cancel_contact_sequence(settings, email, SequenceStatus(status.value))
+    shown = stop.status.value
     kept = f" ({shown} was already recorded and outranks {status.value})" if shown != status else ""
     out.print(
         f"Contact {email.strip().lower()} is now {shown}{kept}; {count} scheduled run(s) "

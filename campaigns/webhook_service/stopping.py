@@ -11,8 +11,8 @@ Unsubscribed (consent withdrawn outlives a conversion), a complaint outranks eve
 offers no conditional write, so precedence is kept in two steps:
 - in this process, the stops of one contact take turns (a lock per contact), so each reads what
   the one before it wrote;
-- after writing, the contact is read again, and a weaker status that another process wrote
-  meanwhile is replaced by ours once more.
+- `flows.cancel.record_stop`, the one function that writes a stop, reads the contact back after
+  writing and replaces a weaker status that another process wrote meanwhile.
 A stop this process wrote or found is remembered for a while (`Services.recent_stops`), so a
 repeated unsubscribe or a late booking of a stopped contact costs no Notion call at all.
 """
@@ -23,6 +23,7 @@ import logging
 
 from fastapi import BackgroundTasks
 
+from campaigns.christmas_campaign.flows.cancel import record_stop
 from campaigns.idempotency import contact_ref
 from campaigns.models import SequenceStatus, outranks
 from campaigns.webhook_service.concurrency import Lane
@@ -45,18 +46,23 @@ async def stop_sequence(
     async with services.contact_locks.hold(ref):
         if _already(services, ref, status):  # the stop this one waited for did it
             return False
-        contact = await services.notion(services.crm.find_contact, email, lane=lane)
-        if contact is None:
+        stop = await services.notion(record_stop, services.crm, email, status, lane=lane)
+        if stop is None:
             log.info("No contact %s in Notion; nothing to stop for %s.", ref, status.value)
             return False
-        current = contact.sequence_status
-        if current is not None and outranks(current, status):
-            services.recent_stops.put(ref, current)
-            _unchanged(ref, current, status)
+        services.recent_stops.put(ref, stop.status)
+        if not stop.written:
+            _unchanged(ref, stop.status, status)
             return False
-        await services.notion(services.crm.set_contact_status, contact.page_id, status, lane=lane)
-        log.info("Contact %s is now %s (was %s).", ref, status.value, _name(current))
-        services.recent_stops.put(ref, await _hold(services, email, contact.page_id, status, lane))
+        log.info("Contact %s is now %s (was %s).", ref, stop.status.value, _name(stop.was))
+        if stop.overwritten_by is not None:
+            log.warning(
+                "Contact %s became %s right after it was set to %s (another writer); set %s again.",
+                ref,
+                stop.overwritten_by.value,
+                status.value,
+                status.value,
+            )
     background.add_task(cancel_rest, services.cancel_runs, email, status)
     return True
 
@@ -72,25 +78,6 @@ def _already(services: Services, ref: str, status: SequenceStatus) -> bool:
 
 def _unchanged(ref: str, current: SequenceStatus, status: SequenceStatus) -> None:
     log.info("Contact %s is already %s; %s changes nothing.", ref, current.value, status.value)
-
-
-async def _hold(
-    services: Services, email: str, page_id: str, status: SequenceStatus, lane: Lane
-) -> SequenceStatus:
-    """Read the status back once written; put ours back if another writer's weaker one won."""
-    contact = await services.notion(services.crm.find_contact, email, lane=lane)
-    current = contact.sequence_status if contact else None
-    if contact is None or (current is not None and outranks(current, status)):
-        return current or status  # ours, a stronger one, or a contact deleted meanwhile
-    log.warning(
-        "Contact %s became %s right after it was set to %s (another writer); setting %s again.",
-        contact_ref(email),
-        _name(current),
-        status.value,
-        status.value,
-    )
-    await services.notion(services.crm.set_contact_status, page_id, status, lane=lane)
-    return status
 
 
 def cancel_rest(cancel_runs: CancelRuns, email: str, status: SequenceStatus) -> None:

@@ -301,8 +301,10 @@ def test_cancel_moves_scheduled_runs_to_cancelled(campaign_env: NotionCRM) -> No
             idempotency_key="legacy",
         )
     )
-    count = cancel_contact_sequence(load_settings(), signup.email, SequenceStatus.UNSUBSCRIBED)
-    assert count == 7
+    stop, count = cancel_contact_sequence(
+        load_settings(), signup.email, SequenceStatus.UNSUBSCRIBED
+    )
+    assert count == 7 and stop.written and stop.status == SequenceStatus.UNSUBSCRIBED
     assert all(run.state.is_cancelled() for run in _runs_of(signup.email))
     contact = campaign_env.find_contact(signup.email)
     assert contact is not None and contact.sequence_status == SequenceStatus.UNSUBSCRIBED
@@ -337,7 +339,8 @@ def test_cancel_never_weakens_a_recorded_stop(campaign_env: NotionCRM) -> None:
     contact = campaign_env.find_contact(signup.email)
     assert contact is not None
     campaign_env.set_contact_status(contact.page_id, SequenceStatus.COMPLAINED)
-    assert cancel_contact_sequence(load_settings(), signup.email, SequenceStatus.CANCELLED) == 7
+    stop, count = cancel_contact_sequence(load_settings(), signup.email, SequenceStatus.CANCELLED)
+    assert count == 7 and not stop.written and stop.status == SequenceStatus.COMPLAINED
     contact = campaign_env.find_contact(signup.email)
     assert contact is not None and contact.sequence_status == SequenceStatus.COMPLAINED
 
