@@ -124,6 +124,18 @@ def needs_pulse(run: RunView, *, now: datetime, lost_after: timedelta) -> bool:
     return running_long and run.alive_at is None
 
 
+def pass_in_charge(
+    me: str, passes: Sequence[RunView], *, now: datetime, lost_after: timedelta
+) -> RunView | None:
+    """The reconciler pass that should do the work when several run at once (after an outage
+    every Late pass starts together): the one Running the longest, by run id on a tie. A pass
+    Running for `lost_after` or more does not count (it died, or is slow enough to overlap).
+    `me` is this pass's run id; None means this pass is in charge."""
+    live = [run for run in passes if run.id == me or now - run.state_since < lost_after]
+    first = min(live, key=lambda run: (run.state_since, run.id), default=None)
+    return None if first is None or first.id == me else first
+
+
 def overdue_steps(
     due_times: Sequence[tuple[int, datetime | None]],
     last_email_sent: int | None,

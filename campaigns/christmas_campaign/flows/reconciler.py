@@ -1,13 +1,13 @@
 """Flow `christmas-reconcile`: find signups and emails whose run was lost, and start them again.
 
 Deployed as `christmas-reconciler` on a schedule (`RECONCILE_EVERY_SECONDS`: 5 minutes, 30 s in
-TESTING_MODE). Each pass:
+TESTING_MODE). Only one pass works at a time: after an outage every Late pass starts at once,
+and all but the one Running the longest end at once (`reconcile.pass_in_charge`). Each pass:
 
 1. Signups: orchestrator runs of the look-back window (`RECONCILE_LOOKBACK_DAYS`) that ended
    Failed or Crashed, sit Pending with no worker, or are Running with no heartbeat, and have no
-   newer run for the same contact
-   that is on it or Completed, are started again with the same parameters (the signup lives only
-   there).
+   newer run for the same contact that is on it or Completed, are started again with the same
+   parameters (the signup lives only there).
 2. Emails: for every Active contact in Notion, each step after its Last Email Sent that is due
    (plus `RECONCILE_GRACE_SECONDS`) is judged from its runs (`reconcile.judge_runs`); a lost one
    is scheduled again, due now, with its own idempotency key, and its send-log row says so.
@@ -44,15 +44,18 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.exceptions import PrefectHTTPStatusError
+from prefect.runtime import flow_run
 from prefect.states import Completed
 
 from campaigns.christmas_campaign.reconcile import (
     Finding,
+    RunView,
     Verdict,
     judge_runs,
     needs_pulse,
     newest_run,
     overdue_steps,
+    pass_in_charge,
 )
 from campaigns.christmas_campaign.sequence import CAMPAIGN, template_id_for
 from campaigns.christmas_campaign.tasks.common import Services
@@ -63,6 +66,7 @@ from campaigns.christmas_campaign.tasks.step_runs import (
     enrollment_runs,
     last_sign_of_life,
     mark_crashed,
+    running_runs,
     start_signup_again,
     start_step_again,
     step_runs,
@@ -92,6 +96,10 @@ def christmas_reconcile() -> State:
     settings = load_settings().require(*NOTION)
     timing = settings.reconciler
     report = Report(now=datetime.now(UTC), timing=timing)
+    with prefect_unreachable("reading the other passes"):
+        other = another_pass_in_charge(report)
+    if other is not None:
+        return Completed(message=f"Pass {other.name} is running; this one leaves the work to it.")
     try:
         with prefect_unreachable("reading and starting runs"):
             waiting = reconcile_signups(report)
@@ -164,6 +172,14 @@ class Report:
             table=self.rows or [{"what": "nothing lost", "contact": "", "verdict": "", "why": ""}],
             description=self.summary(),
         )
+
+
+def another_pass_in_charge(report: Report) -> RunView | None:
+    """The pass that does the work if it is not this one: two passes at once would both start
+    a lost step (one run, by its key) and both write its send-log row (two rows)."""
+    me = str(flow_run.id)
+    passes = [view(run) for run in running_runs(RECONCILER_FLOW_NAME)]
+    return pass_in_charge(me, passes, now=report.now, lost_after=report.lost_after)
 
 
 def judge(runs: list[FlowRun], report: Report, *, cancelled_is_lost: bool = True) -> Finding:

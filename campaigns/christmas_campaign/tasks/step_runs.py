@@ -103,6 +103,16 @@ def troubled_signup_runs(since: datetime) -> list[FlowRun]:
     )
 
 
+def running_runs(flow_name: str) -> list[FlowRun]:
+    """Every Running run of the flow `flow_name`."""
+    return _read(
+        FlowFilter(name=FlowFilterName(any_=[flow_name])),
+        FlowRunFilter(
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING]))
+        ),
+    )
+
+
 def mark_crashed(run_id: str, reason: str) -> None:
     """Move a run that no process will ever finish to Crashed, so nothing starts it later."""
     with get_client(sync_client=True) as client:

@@ -14,6 +14,7 @@ from campaigns.christmas_campaign.reconcile import (
     judge_runs,
     needs_pulse,
     overdue_steps,
+    pass_in_charge,
 )
 from campaigns.errors import OrchestratorUnavailable
 
@@ -120,6 +121,49 @@ def test_silent_running_run_is_marked_stale() -> None:
 def test_needs_pulse(candidate: RunView, expected: bool) -> None:
     """Only a run Running for LOST_RUN_AFTER_SECONDS, not yet looked up, costs an events query."""
     assert needs_pulse(candidate, now=NOW, lost_after=LOST_AFTER) is expected
+
+
+def _pass(run_id: str, running_for: float) -> RunView:
+    return RunView(
+        id=run_id,
+        name=f"pass-{run_id}",
+        state_type="RUNNING",
+        state_name="Running",
+        state_since=NOW - timedelta(seconds=running_for),
+        created=NOW - timedelta(seconds=running_for + 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("passes", "in_charge"),
+    [
+        ([_pass("me", 1)], None),
+        ([], None),
+        ([_pass("me", 1), _pass("b", 0.5)], None),
+        ([_pass("me", 1), _pass("a", 2)], "a"),
+        ([_pass("me", 1), _pass("a", 1)], "a"),
+        ([_pass("me", 1), _pass("z", 1)], None),
+        ([_pass("me", 1), _pass("a", 300)], None),
+        ([_pass("me", 400), _pass("a", 2)], None),
+        ([_pass("a", 2)], "a"),
+    ],
+    ids=[
+        "alone",
+        "not-listed-yet",
+        "first",
+        "second",
+        "tie-lower-id-wins",
+        "tie-higher-id-loses",
+        "first-ran-too-long",
+        "mine-ran-long-but-i-am-here",
+        "only-another",
+    ],
+)
+def test_pass_in_charge(passes: list[RunView], in_charge: str | None) -> None:
+    """Of passes Running at once, the one Running the longest works; a pass that ran past
+    LOST_RUN_AFTER_SECONDS no longer holds the others back."""
+    found = pass_in_charge("me", passes, now=NOW, lost_after=LOST_AFTER)
+    assert (found.id if found else None) == in_charge
 
 
 def test_cancelled_signup_is_left_alone() -> None:

@@ -211,6 +211,24 @@ def test_last_sign_of_life_is_the_runs_newest_event(reconcile_env: NotionCRM) ->
     assert last_sign_of_life(str(two.id), since=started) == started
 
 
+def test_a_pass_leaves_the_work_to_one_already_running(reconcile_env: NotionCRM) -> None:
+    """While another pass is Running, a new pass ends at once and starts nothing."""
+    signup = _signup()
+    _enrolled(signup)
+    (lost,) = _step_runs(signup.email, 1)
+    _set_state(lost, Crashed(message="worker killed"))
+    with get_client(sync_client=True) as client:
+        other = client.create_flow_run(christmas_reconcile, state=Running())
+    try:
+        state = christmas_reconcile(return_state=True)
+        assert state.is_completed() and other.name in str(state.message)
+        assert len(_step_runs(signup.email, 1)) == 1
+    finally:
+        _set_state(other, Completed())
+    assert christmas_reconcile(return_state=True).is_completed()
+    assert len(_step_runs(signup.email, 1)) == 2
+
+
 def test_failed_signup_is_started_again_with_its_parameters(reconcile_env: NotionCRM) -> None:
     """An orchestrator run that ended Failed gets one new run with the same signup."""
     signup = _signup()
