@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
 
 from campaigns import errors
 from campaigns.retry import retry_delay, retryable_status
-from campaigns.settings import RESEND, Settings
+from campaigns.settings import Settings
 
 log = logging.getLogger("campaigns.resend")
 _SDK_LOCK = threading.Lock()  # the SDK keeps key, URL and HTTP client in module globals
@@ -74,12 +74,12 @@ class ResendMailer:
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> ResendMailer:
-        settings.require(*RESEND)
+        resend = settings.resend
         return cls(
-            settings.resend_api_key,
+            resend.api_key,
             settings.resend_base_url,
-            str(settings.email_from),
-            settings.email_reply_to,
+            resend.email_from,
+            resend.reply_to,
             **options,
         )
 

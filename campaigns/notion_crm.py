@@ -27,7 +27,7 @@ from campaigns.models import (
 )
 from campaigns.notion_api import NotionApi
 from campaigns.notion_records import contact_from_page, send_from_page, template_from_page
-from campaigns.settings import NOTION, Settings
+from campaigns.settings import Settings
 
 log = logging.getLogger("campaigns.notion")
 _OLDEST_FIRST = [{"timestamp": "created_time", "direction": "ascending"}]
@@ -42,21 +42,19 @@ class NotionCRM:
 
     @classmethod
     def from_settings(cls, settings: Settings, **api_options: Any) -> NotionCRM:
-        settings.require(*NOTION)
+        notion = settings.notion
         dbs = {
-            "contacts": (settings.notion_contacts_db_id, settings.notion_contacts_data_source_id),
-            "templates": (
-                settings.notion_templates_db_id,
-                settings.notion_templates_data_source_id,
-            ),
-            "sends": (settings.notion_sends_db_id, settings.notion_sends_data_source_id),
+            "contacts": (notion.contacts_db_id, settings.notion_contacts_data_source_id),
+            "templates": (notion.templates_db_id, settings.notion_templates_data_source_id),
+            "sends": (notion.sends_db_id, settings.notion_sends_data_source_id),
         }
         api_options.setdefault("requests_per_second", settings.notion_requests_per_second or None)
         api_options.setdefault(
-            "data_sources", {str(db): source for db, source in dbs.values() if source}
+            "data_sources", {db: source for db, source in dbs.values() if source}
         )
-        api = NotionApi(settings.secret("NOTION_TOKEN"), settings.notion_base_url, **api_options)
-        return cls(api, *(str(db) for db, _ in dbs.values()))
+        token = notion.token.get_secret_value()
+        api = NotionApi(token, settings.notion_base_url, **api_options)
+        return cls(api, *(db for db, _ in dbs.values()))
 
     def data_source_ids(self) -> dict[str, str]:
         """The data source behind each database, by key (looked up once where not known)."""

@@ -1,9 +1,11 @@
 """The one settings object, built once per entry point from the environment and `.env`.
 
-Nothing else in the package reads `os.environ` for its settings. Which settings are *required*
-depends on the entry point (the webhook service needs signing secrets, a send needs Resend), so
-each entry point calls `require(...)` for the groups it uses; a missing one stops it at start,
-naming the variable.
+Nothing else in the package reads `os.environ` for its settings. The variables keep flat names
+(NOTION_TOKEN, EMAIL_FROM); which of them are *required* depends on the entry point (the webhook
+service needs signing secrets, a send needs Resend), so they are also read as typed groups
+(`settings.notion`, `settings.resend`, `settings.content`, `settings.webhooks`) whose fields are
+required; an entry point asks for its groups at start (`require(NotionAccess, ...)`), and a
+missing variable stops it there, named with every other missing one.
 """
 
 from __future__ import annotations
@@ -12,28 +14,26 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar, Self
 from zoneinfo import ZoneInfo
 
+from notion_client.helpers import extract_database_id
 from pydantic import (
     AnyHttpUrl,
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from campaigns.errors import SettingsError
 from campaigns.models import iana_zone
-
-# Groups of settings an entry point can demand, by environment variable name.
-NOTION = ("NOTION_TOKEN", "NOTION_CONTACTS_DB_ID", "NOTION_TEMPLATES_DB_ID", "NOTION_SENDS_DB_ID")
-RESEND = ("RESEND_API_KEY", "EMAIL_FROM")
-CONTENT = ("POSTAL_ADDRESS", "PUBLIC_BASE_URL", "UNSUBSCRIBE_SECRET", "BOOKING_URL")
-WEBHOOKS = ("SIGNUP_WEBHOOK_SECRET", "RESEND_WEBHOOK_SECRET", "UNSUBSCRIBE_SECRET")
 
 PositiveScale = Annotated[float, Field(gt=0, le=1_000_000)]
 
@@ -46,6 +46,101 @@ def _seconds_as_number(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_seconds_as_number)]
+
+
+class SettingsGroup(BaseModel):
+    """Settings one part of the product needs together, typed and complete.
+
+    A group is read from the flat settings (the environment variables keep their names: each
+    field's alias is the `Settings` field it comes from), and only when every required one is
+    set: `Settings.require` names every missing variable of the groups asked for, in one error.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    title: ClassVar[str]
+    needed_by: ClassVar[str]
+
+    @classmethod
+    def variables(cls) -> tuple[str, ...]:
+        """The environment variables the group cannot do without."""
+        return tuple(_variable(f) for f in cls.model_fields.values() if f.is_required())
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable of one field, for messages: `variable("token")`."""
+        return _variable(cls.model_fields[field])
+
+    @classmethod
+    def of(cls, settings: Settings) -> Self:
+        """The group, from `settings`; `SettingsError` naming every variable that is unset."""
+        settings.require(cls)
+        values = {f.alias: getattr(settings, str(f.alias)) for f in cls.model_fields.values()}
+        return cls.model_validate(values)
+
+
+class NotionAccess(SettingsGroup):
+    """The Notion integration and the three databases of docs/contract.md §3."""
+
+    title: ClassVar[str] = "Notion"
+    needed_by: ClassVar[str] = "every flow"
+    token: SecretStr = Field(alias="notion_token", description="The integration's secret.")
+    contacts_db_id: str = Field(alias="notion_contacts_db_id", description="Contacts database.")
+    templates_db_id: str = Field(alias="notion_templates_db_id", description="Templates database.")
+    sends_db_id: str = Field(alias="notion_sends_db_id", description="Send log database.")
+
+
+class ResendAccess(SettingsGroup):
+    """The Resend account and the sender of every email."""
+
+    title: ClassVar[str] = "Resend"
+    needed_by: ClassVar[str] = "the send flow"
+    api_key: SecretStr = Field(alias="resend_api_key", description="Resend's API key.")
+    email_from: str = Field(alias="email_from", description="The From header: `Name <a@b.c>`.")
+    reply_to: str | None = Field(default=None, alias="email_reply_to", description="Reply-To.")
+
+
+class EmailContent(SettingsGroup):
+    """What every email carries besides its template: links, the postal address."""
+
+    title: ClassVar[str] = "Content"
+    needed_by: ClassVar[str] = "every email"
+    postal_address: str = Field(alias="postal_address", description="The sender's address.")
+    public_base_url: AnyHttpUrl = Field(
+        alias="public_base_url", description="Where the unsubscribe page is served."
+    )
+    unsubscribe_secret: SecretStr = Field(
+        alias="unsubscribe_secret", description="Signs unsubscribe links."
+    )
+    booking_url: AnyHttpUrl = Field(alias="booking_url", description="The call booking link.")
+
+
+class WebhookSecrets(SettingsGroup):
+    """The webhook service's signing secrets (docs/website-integration.md)."""
+
+    title: ClassVar[str] = "Webhooks"
+    needed_by: ClassVar[str] = "the webhook service"
+    signup: SecretStr = Field(alias="signup_webhook_secret", description="whsec_ of signups.")
+    resend: SecretStr = Field(alias="resend_webhook_secret", description="whsec_ of Resend.")
+    booking: SecretStr = Field(alias="booking_webhook_secret", description="Cal.com's secret.")
+    unsubscribe: SecretStr = Field(
+        alias="unsubscribe_secret", description="Checks unsubscribe links."
+    )
+
+
+class PrefectAccess(SettingsGroup):
+    """The Prefect API a long-running service (the webhook service) talks to."""
+
+    title: ClassVar[str] = "Prefect"
+    needed_by: ClassVar[str] = "the webhook service"
+    api_url: str = Field(alias="prefect_api_url", description="PREFECT_API_URL.")
+
+
+# Everything a run that renders or sends an email needs (orchestrator and send flow).
+SEND_GROUPS = (NotionAccess, EmailContent, ResendAccess)
+
+
+def _variable(field: FieldInfo) -> str:
+    return str(field.alias).upper()
 
 
 class Settings(BaseSettings):
@@ -182,8 +277,15 @@ class Settings(BaseSettings):
     )
     @classmethod
     def _strip_id(cls, value: str | None) -> str | None:
-        """Database ids pasted from a Notion URL often carry spaces; an empty one means unset."""
-        return value.strip() or None if value is not None else None
+        """An id, or a database's URL as copied from Notion (its id is taken out); pasted ids
+        often carry spaces; an empty one means unset."""
+        text = (value or "").strip()
+        if not text.lower().startswith(("http://", "https://", "notion.so/", "www.notion.so/")):
+            return text or None
+        found = extract_database_id(text)
+        if found is None:
+            raise ValueError(f"{text!r} is a URL with no Notion id in it; paste the database's id")
+        return found
 
     @field_validator("campaign_timezone")
     @classmethod
@@ -215,13 +317,14 @@ class Settings(BaseSettings):
         """The send window's opening and closing local times, or None when it is off."""
         return parse_send_window(self.send_window)
 
-    def missing(self, *names: str) -> list[str]:
-        """The listed variables that are unset (empty means all are set)."""
+    def missing(self, *groups: type[SettingsGroup]) -> list[str]:
+        """The required variables of `groups` that are unset (empty means all are set)."""
+        names = dict.fromkeys(name for group in groups for name in group.variables())
         return [name for name in names if not _is_set(getattr(self, name.lower()))]
 
-    def require(self, *names: str) -> Settings:
-        """Raise `SettingsError` naming every listed variable that is unset; return self."""
-        missing = self.missing(*names)
+    def require(self, *groups: type[SettingsGroup]) -> Settings:
+        """Raise `SettingsError` naming every unset variable of `groups`; return self."""
+        missing = self.missing(*groups)
         if missing:
             raise SettingsError(
                 f"Missing required setting(s): {', '.join(missing)}. "
@@ -229,11 +332,30 @@ class Settings(BaseSettings):
             )
         return self
 
-    def secret(self, name: str) -> str:
-        """The plain value of a required secret, for the one call that needs it."""
-        self.require(name)
-        value = getattr(self, name.lower())
-        return str(value.get_secret_value())
+    @property
+    def notion(self) -> NotionAccess:
+        """The Notion group; `SettingsError` naming what is missing."""
+        return NotionAccess.of(self)
+
+    @property
+    def resend(self) -> ResendAccess:
+        """The Resend group; `SettingsError` naming what is missing."""
+        return ResendAccess.of(self)
+
+    @property
+    def content(self) -> EmailContent:
+        """What every email carries; `SettingsError` naming what is missing."""
+        return EmailContent.of(self)
+
+    @property
+    def webhooks(self) -> WebhookSecrets:
+        """The webhook service's secrets; `SettingsError` naming what is missing."""
+        return WebhookSecrets.of(self)
+
+    @property
+    def prefect(self) -> PrefectAccess:
+        """The Prefect API of a service; `SettingsError` naming what is missing."""
+        return PrefectAccess.of(self)
 
     @property
     def notion_webhook_rate(self) -> float | None:

@@ -16,7 +16,13 @@ from email_validator import EmailNotValidError, validate_email
 from rich.table import Table
 
 from campaigns.errors import SettingsError
-from campaigns.settings import CONTENT, NOTION, RESEND, WEBHOOKS, Settings, load_settings
+from campaigns.settings import (
+    SEND_GROUPS,
+    Settings,
+    SettingsGroup,
+    WebhookSecrets,
+    load_settings,
+)
 
 
 class Result(StrEnum):
@@ -54,28 +60,23 @@ def sender_address(sender: str) -> str | None:
 def setting_checks(settings: Settings) -> list[Check]:
     """Presence and shape of every setting of docs/contract.md §2."""
     checks: list[Check] = []
-    for group, names, needed_by in (
-        ("Notion", NOTION, "every flow"),
-        ("Resend", RESEND, "the send flow"),
-        ("Content", CONTENT, "every email"),
-    ):
-        for name in names:
-            checks.append(_presence(settings, group, name, needed_by, Result.FAIL))
-    for name in WEBHOOKS:
-        if name not in CONTENT:  # UNSUBSCRIBE_SECRET is already checked above
-            checks.append(_presence(settings, "Webhooks", name, "the webhook service", Result.WARN))
+    seen: set[str] = set()
+    # The groups the sends need fail the check; the webhook service's only warn (it is optional).
+    for group, missing in (*((g, Result.FAIL) for g in SEND_GROUPS), (WebhookSecrets, Result.WARN)):
+        unset = settings.missing(group)
+        for name in group.variables():
+            if name not in seen:  # UNSUBSCRIBE_SECRET is in two groups: checked once
+                seen.add(name)
+                checks.append(_presence(group, name, missing if name in unset else Result.PASS))
     checks.extend(_shapes(settings))
     return checks
 
 
-def _presence(settings: Settings, group: str, name: str, needed_by: str, missing: Result) -> Check:
-    try:
-        settings.require(name)
-    except SettingsError:
-        return Check(
-            "Settings", name, missing, f"not set; {needed_by} needs it (set it in .env or the env)"
-        )
-    return Check("Settings", name, Result.PASS, f"set ({group})")
+def _presence(group: type[SettingsGroup], name: str, result: Result) -> Check:
+    if result is Result.PASS:
+        return Check("Settings", name, result, f"set ({group.title})")
+    fix = f"not set; {group.needed_by} needs it (set it in .env or the env)"
+    return Check("Settings", name, result, fix)
 
 
 def _shapes(settings: Settings) -> list[Check]:

@@ -17,29 +17,22 @@ from campaigns.cli.doctor import Check, Result, sender_address
 from campaigns.errors import CampaignError, NotionAuthError, NotionError
 from campaigns.notion_api import NotionApi
 from campaigns.notion_schema import SCHEMA
-from campaigns.settings import NOTION, RESEND, Settings
+from campaigns.settings import NotionAccess, ResendAccess, Settings
 
 
 def _skip(area: str, name: str, needs: str) -> Check:
     return Check(area, name, Result.SKIP, f"needs {needs}")
 
 
-def _missing(settings: Settings, names: tuple[str, ...]) -> bool:
-    try:
-        settings.require(*names)
-    except CampaignError:
-        return True
-    return False
-
-
 # --- Notion --------------------------------------------------------------------------------------
 
 
 def notion_checks(settings: Settings) -> list[Check]:
-    if _missing(settings, NOTION):
+    if settings.missing(NotionAccess):
         return [_skip("Notion", "token and databases", "the NOTION_* settings")]
+    notion = settings.notion
     api = NotionApi(
-        settings.secret("NOTION_TOKEN"),
+        notion.token.get_secret_value(),
         settings.notion_base_url,
         requests_per_second=settings.notion_requests_per_second or None,
         max_attempts=2,
@@ -49,7 +42,7 @@ def notion_checks(settings: Settings) -> list[Check]:
     checks: list[Check] = []
     token_refused = False
     for key, (title, _) in SCHEMA.items():
-        database_id = str(getattr(settings, f"notion_{key}_db_id"))
+        database_id = str(getattr(notion, f"{key}_db_id"))
         try:
             source = api.retrieve_data_source(api.data_source_id(database_id))
         except NotionAuthError as exc:
@@ -104,20 +97,21 @@ def schema_checks(key: str, source: dict[str, Any]) -> list[Check]:
 
 
 def resend_checks(settings: Settings) -> list[Check]:
-    if _missing(settings, RESEND):
-        return [_skip("Resend", "key and sender", "RESEND_API_KEY and EMAIL_FROM")]
+    if settings.missing(ResendAccess):
+        return [_skip("Resend", "key and sender", " and ".join(ResendAccess.variables()))]
+    resend = settings.resend
     url = f"{settings.resend_base_url}/domains"
     try:
         reply = httpx.get(
             url,
-            headers={"Authorization": f"Bearer {settings.secret('RESEND_API_KEY')}"},
+            headers={"Authorization": f"Bearer {resend.api_key.get_secret_value()}"},
             timeout=15,
         )
     except httpx.HTTPError as exc:
         detail = f"{settings.resend_base_url} did not answer ({type(exc).__name__})"
         return [Check("Resend", "RESEND_API_KEY", Result.FAIL, detail)]
     name = _error_name(reply)
-    domain = (sender_address(str(settings.email_from)) or "@").rsplit("@", 1)[1]
+    domain = (sender_address(resend.email_from) or "@").rsplit("@", 1)[1]
     if reply.status_code in (401, 403) and name != "restricted_api_key":
         fix = f"refused ({reply.status_code} {name}): create a key at resend.com/api-keys"
         return [Check("Resend", "RESEND_API_KEY", Result.FAIL, fix)]

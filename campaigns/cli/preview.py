@@ -24,7 +24,7 @@ from campaigns.mailer import OutgoingEmail, ResendMailer
 from campaigns.models import EmailTemplate, Segment, Signup
 from campaigns.notion_crm import NotionCRM
 from campaigns.rendering import RenderedEmail
-from campaigns.settings import CONTENT, Settings
+from campaigns.settings import EmailContent, Settings
 
 
 class TemplateStore(StrEnum):
@@ -88,7 +88,7 @@ def render_preview(
     """Render, write the HTML file, and return what was rendered."""
     from campaigns.christmas_campaign.tasks.templates import unsubscribe_link, variables_for
 
-    settings.require(*CONTENT)
+    settings.require(EmailContent)
     template_id = template_id_for(email_number, segment)
     template = find_template(settings, source, template_id)
     rendered = render_template(template, variables_for(settings, signup, segment, at))
@@ -102,7 +102,7 @@ def render_preview(
     out_dir.mkdir(parents=True, exist_ok=True)
     html_path = (out_dir / f"{template_id}-{segment.value.lower()}.html").resolve()
     html_path.write_text(rendered.html, encoding="utf-8")
-    headers = _headers(settings, signup, rendered, unsubscribe_link(settings, signup.email))
+    headers = _headers(settings, signup, rendered, unsubscribe_link(settings.content, signup.email))
     headers["Resend tags"] = (
         f"campaign={CAMPAIGN} email_number={email_number} segment={segment.value} "
         f"template={template_id}"

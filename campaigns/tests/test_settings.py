@@ -10,7 +10,25 @@ import pytest
 from pydantic import SecretStr
 
 from campaigns.errors import SettingsError
-from campaigns.settings import CONTENT, NOTION, RESEND, WEBHOOKS, Settings, load_settings
+from campaigns.settings import (
+    SEND_GROUPS,
+    EmailContent,
+    NotionAccess,
+    PrefectAccess,
+    ResendAccess,
+    Settings,
+    SettingsGroup,
+    WebhookSecrets,
+    load_settings,
+)
+
+GROUPS: tuple[type[SettingsGroup], ...] = (
+    NotionAccess,
+    ResendAccess,
+    EmailContent,
+    WebhookSecrets,
+    PrefectAccess,
+)
 
 CONTRACT_VARIABLES = (
     "NOTION_TOKEN",
@@ -41,6 +59,8 @@ OUR_PREFIXES = (
     "TESTING_",
     "UNSUBSCRIBE_",
     "SIGNUP_",
+    "BOOKING_",
+    "PREFECT_API_URL",
     "CAMPAIGN_",
     "MIN_EMAIL_",
     "SEND_WINDOW",
@@ -51,6 +71,7 @@ SECRETS = {
     "RESEND_WEBHOOK_SECRET": "whsec_supersecret_resend_hook",
     "UNSUBSCRIBE_SECRET": "supersecret-unsubscribe-key",
     "SIGNUP_WEBHOOK_SECRET": "whsec_supersecret_signup_hook",
+    "BOOKING_WEBHOOK_SECRET": "supersecret-booking-hook",
 }
 FULL = {
     **SECRETS,
@@ -61,6 +82,7 @@ FULL = {
     "POSTAL_ADDRESS": "1 Main Street, Springfield",
     "PUBLIC_BASE_URL": "https://hooks.review.example",
     "BOOKING_URL": "https://book.review.example/call",
+    "PREFECT_API_URL": "http://127.0.0.1:4200/api",
 }
 
 
@@ -91,22 +113,35 @@ def test_empty_environment_gives_the_defaults() -> None:
 
 
 @pytest.mark.parametrize(
-    "group",
-    [
-        pytest.param(NOTION, id="notion"),
-        pytest.param(RESEND, id="resend"),
-        pytest.param(CONTENT, id="content"),
-        pytest.param(WEBHOOKS, id="webhooks"),
-        pytest.param(NOTION + RESEND + CONTENT + WEBHOOKS, id="all-groups"),
-    ],
+    "groups",
+    [*((group,) for group in GROUPS), GROUPS],
+    ids=[*(group.title for group in GROUPS), "all-groups"],
 )
-def test_require_names_every_missing_variable(group: tuple[str, ...]) -> None:
-    """require() on an empty environment raises SettingsError naming every variable asked for."""
+def test_require_names_every_missing_variable(groups: tuple[type[SettingsGroup], ...]) -> None:
+    """require() on an empty environment raises SettingsError naming every variable asked for,
+    and so does reading an incomplete group."""
     settings = load_settings(env_file=None)
     with pytest.raises(SettingsError) as info:
-        settings.require(*group)
-    for name in group:
+        settings.require(*groups)
+    for name in (name for group in groups for name in group.variables()):
         assert name in str(info.value)
+        assert str(info.value).count(name) == 1  # once, though a secret is in two groups
+    with pytest.raises(SettingsError, match=groups[0].variables()[0]):
+        groups[0].of(settings)
+
+
+def test_groups_are_typed_and_complete(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each group reads its flat variables into required, typed fields."""
+    set_env(monkeypatch, FULL)
+    settings = load_settings(env_file=None)
+    assert settings.notion.token.get_secret_value() == FULL["NOTION_TOKEN"]
+    assert settings.notion.sends_db_id == "sends-db"
+    assert settings.resend.email_from == FULL["EMAIL_FROM"] and settings.resend.reply_to is None
+    assert str(settings.content.booking_url) == FULL["BOOKING_URL"]
+    assert settings.webhooks.booking.get_secret_value() == FULL["BOOKING_WEBHOOK_SECRET"]
+    assert settings.prefect.api_url == FULL["PREFECT_API_URL"]
+    assert WebhookSecrets.variable("signup") == "SIGNUP_WEBHOOK_SECRET"
+    assert (NotionAccess, EmailContent, ResendAccess) == SEND_GROUPS
 
 
 @pytest.mark.parametrize(
@@ -129,9 +164,9 @@ def test_require_names_only_what_is_missing(
     for name in missing:
         if name not in present:
             monkeypatch.delenv(name)
-    asked = (*NOTION, *RESEND, *CONTENT)
+    asked = [name for group in SEND_GROUPS for name in group.variables()]
     with pytest.raises(SettingsError) as info:
-        load_settings(env_file=None).require(*asked)
+        load_settings(env_file=None).require(*SEND_GROUPS)
     message = str(info.value)
     for name in asked:
         assert (name in message) is (name in missing), name
@@ -141,7 +176,7 @@ def test_require_returns_the_settings_when_all_are_set(monkeypatch: pytest.Monke
     """require() returns the same settings object when nothing is missing."""
     set_env(monkeypatch, FULL)
     settings = load_settings(env_file=None)
-    assert settings.require(*NOTION, *RESEND, *CONTENT, *WEBHOOKS) is settings
+    assert settings.require(*GROUPS) is settings
 
 
 @pytest.mark.parametrize(
@@ -156,6 +191,7 @@ def test_require_returns_the_settings_when_all_are_set(monkeypatch: pytest.Monke
         pytest.param("SEQUENCE_TIME_SCALE", "inf", id="scale-inf"),
         pytest.param("NOTION_API_URL", "not a url", id="notion-url"),
         pytest.param("BOOKING_URL", "ftp://book.example", id="booking-url-scheme"),
+        pytest.param("NOTION_CONTACTS_DB_ID", "https://notion.so/acme/Contacts", id="url-no-id"),
     ],
 )
 def test_malformed_value_names_the_variable(
@@ -198,6 +234,13 @@ def test_malformed_value_in_env_file_names_the_variable(
         ),
         pytest.param("NOTION_SENDS_DB_ID", "   ", "notion_sends_db_id", None, id="blank-id-unset"),
         pytest.param("notion_sends_db_id", "lower", "notion_sends_db_id", "lower", id="lowercase"),
+        pytest.param(
+            "NOTION_SENDS_DB_ID",
+            " https://www.notion.so/acme/Send-Log-0123456789abcdef0123456789abcdef?v=ffff ",
+            "notion_sends_db_id",
+            "01234567-89ab-cdef-0123-456789abcdef",
+            id="pasted-database-url",
+        ),
     ],
 )
 def test_valid_values_are_parsed(
@@ -216,13 +259,9 @@ def test_secrets_are_secret_str_and_never_printed(monkeypatch: pytest.MonkeyPatc
     for name, value in SECRETS.items():
         assert isinstance(getattr(settings, name.lower()), SecretStr), name
         assert value not in shown, name
-        assert settings.secret(name) == value
-
-
-def test_secret_of_a_missing_variable_raises() -> None:
-    """secret() of an unset variable raises SettingsError naming it."""
-    with pytest.raises(SettingsError, match="RESEND_API_KEY"):
-        load_settings(env_file=None).secret("RESEND_API_KEY")
+    groups = repr([settings.notion, settings.resend, settings.content, settings.webhooks])
+    for name, value in SECRETS.items():
+        assert value not in groups, name
 
 
 def test_env_file_is_read(tmp_path: Path) -> None:
@@ -237,7 +276,8 @@ def test_env_file_is_read(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     settings = load_settings(env_file=str(env_file))
-    assert settings.secret("NOTION_TOKEN") == "ntn_from_file"
+    assert settings.notion_token is not None
+    assert settings.notion_token.get_secret_value() == "ntn_from_file"
     assert str(settings.booking_url) == "https://book.example/call"
     assert settings.testing_mode is True
     assert settings.sequence_time_scale == 60.0

@@ -2,7 +2,7 @@
 
     uvicorn --factory campaigns.webhook_service.app:app_from_env --host 0.0.0.0 --port 8000
 
-`create_app(settings)` builds the app for given settings (tests pass their own `Services`);
+`create_app(settings)` builds the app for given settings (tests pass their own `WebhookServices`);
 `app_from_env()` is the factory uvicorn calls: settings from the environment and `.env`.
 """
 
@@ -18,15 +18,15 @@ from campaigns.settings import Settings, load_settings
 from campaigns.webhook_service.booking import handle_booking
 from campaigns.webhook_service.health import health
 from campaigns.webhook_service.resend_events import handle_resend_event
-from campaigns.webhook_service.services import Services
+from campaigns.webhook_service.services import WebhookServices
 from campaigns.webhook_service.signup import handle_signup
 from campaigns.webhook_service.unsubscribe_routes import confirmation_page, unsubscribe
 from campaigns.webhook_service.web import rejected_handler
 
 
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+def create_app(settings: Settings, services: WebhookServices | None = None) -> FastAPI:
     """The service for these settings; `SettingsError` names a missing or malformed setting."""
-    services = services or Services.from_settings(settings)
+    services = services or WebhookServices.from_settings(settings)
     # No /docs or /openapi.json: the public surface is exactly the routes below. No redirects
     # either: Starlette would answer `/route/` with a 307 to an address built from the Host
     # header; a path that is not a route is a 404.

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from campaigns.idempotency import contact_ref
 from campaigns.models import Email, SequenceStatus
-from campaigns.webhook_service.services import Services
+from campaigns.webhook_service.services import WebhookServices
 from campaigns.webhook_service.signatures import verify_cal_signature
 from campaigns.webhook_service.stopping import stop_sequence
 from campaigns.webhook_service.web import EVENT_BODY_LIMIT, EVENT_NAME, invalid_body, read_body
@@ -45,7 +45,7 @@ class CalEvent(BaseModel):
 
 
 async def handle_booking(
-    services: Services, request: Request, background: BackgroundTasks
+    services: WebhookServices, request: Request, background: BackgroundTasks
 ) -> JSONResponse:
     body = await read_body(request, EVENT_BODY_LIMIT)
     verify_cal_signature(services.booking_secret, request.headers, body)

@@ -18,14 +18,10 @@ from fastapi.responses import JSONResponse
 
 from campaigns.errors import NotionError
 from campaigns.notion_crm import NotionCRM
-from campaigns.settings import NOTION, RESEND, Settings
-from campaigns.webhook_service.services import Services
+from campaigns.settings import NotionAccess, ResendAccess, WebhookSecrets
+from campaigns.webhook_service.services import WebhookServices
 
 log = logging.getLogger("campaigns.webhooks")
-
-
-def _configured(settings: Settings, names: tuple[str, ...]) -> bool:
-    return not settings.missing(*names)
 
 
 def _notion_answers(crm: NotionCRM) -> bool:
@@ -37,11 +33,11 @@ def _notion_answers(crm: NotionCRM) -> bool:
     return True
 
 
-async def health(services: Services) -> JSONResponse:
+async def health(services: WebhookServices) -> JSONResponse:
     settings = services.settings
-    notion_configured = _configured(settings, NOTION)
+    notion_configured = not settings.missing(NotionAccess)
     notion_ok = notion_configured and await services.notion(_notion_answers, services.crm)
-    resend_ok = _configured(settings, (*RESEND, "RESEND_WEBHOOK_SECRET"))
+    resend_ok = not settings.missing(ResendAccess, WebhookSecrets)  # sends, and their events
     prefect_ok = await services.flow_runs.reachable()
     report = {
         "notion": {"configured": notion_configured, "reachable": notion_ok},

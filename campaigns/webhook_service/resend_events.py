@@ -35,7 +35,7 @@ from pydantic import (
 
 from campaigns.mailer import CAMPAIGN_TAG
 from campaigns.models import Email, SendStatus, SendUpdate, SequenceStatus
-from campaigns.webhook_service.services import Services
+from campaigns.webhook_service.services import WebhookServices
 from campaigns.webhook_service.stopping import stop_sequence
 from campaigns.webhook_service.web import (
     EVENT_BODY_LIMIT,
@@ -120,7 +120,7 @@ class ResendEvent(BaseModel):
 
 
 async def handle_resend_event(
-    services: Services, request: Request, background: BackgroundTasks
+    services: WebhookServices, request: Request, background: BackgroundTasks
 ) -> JSONResponse:
     body = await read_body(request, EVENT_BODY_LIMIT)
     message_id = services.resend_verifier.verify(request.headers, body)
@@ -160,7 +160,7 @@ def row_may_follow(data: EmailEventData, now: datetime) -> bool:
 
 
 async def _apply(
-    services: Services, event_type: str, data: EmailEventData, background: BackgroundTasks
+    services: WebhookServices, event_type: str, data: EmailEventData, background: BackgroundTasks
 ) -> bool:
     """Apply the event; False when its row is missing but may still come (ask for a retry)."""
     row = await services.notion(services.crm.find_send_by_resend_id, data.email_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -13,7 +13,7 @@ from campaigns.christmas_campaign.flows.cancel import cancel_remaining
 from campaigns.errors import NotionError
 from campaigns.models import SequenceStatus
 from campaigns.notion_crm import NotionCRM
-from campaigns.settings import NOTION, WEBHOOKS, Settings
+from campaigns.settings import NotionAccess, PrefectAccess, Settings, WebhookSecrets
 from campaigns.webhook_service.concurrency import KeyedLocks, Lane, RequestBudget, lane_limiters
 from campaigns.webhook_service.dedup import ExpiringMap, MemorySeenIds, ReplayAnswers, SeenIds
 from campaigns.webhook_service.prefect_runs import FlowRuns, PrefectApi, PrefectFlowRuns
@@ -21,7 +21,7 @@ from campaigns.webhook_service.signatures import StandardWebhookVerifier, decode
 from campaigns.webhook_service.web import unavailable
 
 # Everything the service needs before it may answer a single request.
-REQUIRED: Sequence[str] = (*NOTION, *WEBHOOKS, "BOOKING_WEBHOOK_SECRET", "PREFECT_API_URL")
+REQUIRED = (NotionAccess, WebhookSecrets, PrefectAccess)
 # A webhook sender waits about 15 s: fail fast on Notion trouble and let it retry after a 503.
 NOTION_OPTIONS: dict[str, Any] = {
     "max_attempts": 2,
@@ -54,7 +54,7 @@ def _recent_stops() -> ExpiringMap[SequenceStatus]:
 
 
 @dataclass
-class Services:
+class WebhookServices:
     """The adapters, verifiers, replay stores and shared limits of one service process."""
 
     settings: Settings
@@ -73,15 +73,15 @@ class Services:
     lanes: dict[Lane, anyio.CapacityLimiter] = field(default_factory=lane_limiters)
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> Services:
+    def from_settings(cls, settings: Settings, **overrides: Any) -> WebhookServices:
         """The production services; `SettingsError` naming whatever setting is missing or bad."""
-        settings.require(*REQUIRED)
+        secrets = settings.require(*REQUIRED).webhooks
         parts: dict[str, Any] = {
             "signup_verifier": StandardWebhookVerifier(
-                decode_whsec(settings.secret("SIGNUP_WEBHOOK_SECRET"), "SIGNUP_WEBHOOK_SECRET")
+                decode_whsec(secrets.signup.get_secret_value(), secrets.variable("signup"))
             ),
             "resend_verifier": StandardWebhookVerifier(
-                decode_whsec(settings.secret("RESEND_WEBHOOK_SECRET"), "RESEND_WEBHOOK_SECRET"),
+                decode_whsec(secrets.resend.get_secret_value(), secrets.variable("resend")),
                 prefix="svix",
             ),
             **overrides,
@@ -94,18 +94,18 @@ class Services:
                 **NOTION_OPTIONS,
             )
         if "flow_runs" not in parts:
-            parts["flow_runs"] = PrefectFlowRuns(str(settings.prefect_api_url))
+            parts["flow_runs"] = PrefectFlowRuns(settings.prefect.api_url)
         if "cancel_runs" not in parts:
             parts["cancel_runs"] = _prefect_cancel(settings)
         return cls(settings=settings, **parts)
 
     @property
     def booking_secret(self) -> str:
-        return self.settings.secret("BOOKING_WEBHOOK_SECRET")
+        return self.settings.webhooks.booking.get_secret_value()
 
     @property
     def unsubscribe_secret(self) -> str:
-        return self.settings.secret("UNSUBSCRIBE_SECRET")
+        return self.settings.webhooks.unsubscribe.get_secret_value()
 
     async def notion(self, call: Callable[..., T], *args: Any, lane: Lane = Lane.WEBHOOKS) -> T:
         """Run a blocking Notion call in a worker thread of `lane`; a Notion failure is a 503."""
@@ -121,8 +121,8 @@ def _prefect_cancel(settings: Settings) -> CancelRuns:
     """`cancel_remaining` on this service's `PREFECT_API_URL`, with Prefect's own retries (it
     runs after the answer was sent, so it can wait out a busy server for a minute). The stop is
     already recorded by then (`stopping.stop_sequence`), so the contact is not read again."""
-    prefect = PrefectApi(str(settings.prefect_api_url))
-    crm = NotionCRM.from_settings(settings.require(*NOTION))
+    prefect = PrefectApi(settings.prefect.api_url)
+    crm = NotionCRM.from_settings(settings)
 
     def cancel(email: str, status: SequenceStatus) -> int:
         with prefect.settings():

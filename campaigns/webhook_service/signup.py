@@ -24,7 +24,7 @@ from campaigns.christmas_campaign.sequence import CAMPAIGN
 from campaigns.errors import DeploymentMissing, OrchestratorUnavailable
 from campaigns.idempotency import contact_ref, signup_key
 from campaigns.models import Signup
-from campaigns.webhook_service.services import Services
+from campaigns.webhook_service.services import WebhookServices
 from campaigns.webhook_service.web import SMALL_BODY_LIMIT, invalid_body, read_body, unavailable
 
 log = logging.getLogger("campaigns.webhooks")
@@ -38,7 +38,7 @@ def parse_signup(body: bytes) -> Signup:
         raise invalid_body("signup", exc, status=422) from None
 
 
-async def handle_signup(services: Services, request: Request) -> JSONResponse:
+async def handle_signup(services: WebhookServices, request: Request) -> JSONResponse:
     body = await read_body(request, SMALL_BODY_LIMIT)
     message_id = services.signup_verifier.verify(request.headers, body)
     run_id, replayed = await services.signup_answers.once(
@@ -49,7 +49,7 @@ async def handle_signup(services: Services, request: Request) -> JSONResponse:
     return JSONResponse({"flow_run_id": run_id}, status_code=202)
 
 
-async def _start(services: Services, message_id: str, body: bytes) -> str:
+async def _start(services: WebhookServices, message_id: str, body: bytes) -> str:
     """The orchestrator run of a new delivery's signup."""
     signup = parse_signup(body)
     try:

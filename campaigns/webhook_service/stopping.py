@@ -13,7 +13,7 @@ offers no conditional write, so precedence is kept in two steps:
   the one before it wrote;
 - `flows.cancel.record_stop`, the one function that writes a stop, reads the contact back after
   writing and replaces a weaker status that another process wrote meanwhile.
-A stop this process wrote or found is remembered for a while (`Services.recent_stops`), so a
+A stop this process wrote or found is remembered for a while (`WebhookServices.recent_stops`), so a
 repeated unsubscribe or a late booking of a stopped contact costs no Notion call at all.
 """
 
@@ -27,13 +27,13 @@ from campaigns.christmas_campaign.flows.cancel import record_stop
 from campaigns.idempotency import contact_ref
 from campaigns.models import SequenceStatus, outranks
 from campaigns.webhook_service.concurrency import Lane
-from campaigns.webhook_service.services import CancelRuns, Services
+from campaigns.webhook_service.services import CancelRuns, WebhookServices
 
 log = logging.getLogger("campaigns.webhooks")
 
 
 async def stop_sequence(
-    services: Services,
+    services: WebhookServices,
     email: str,
     status: SequenceStatus,
     background: BackgroundTasks,
@@ -67,7 +67,7 @@ async def stop_sequence(
     return True
 
 
-def _already(services: Services, ref: str, status: SequenceStatus) -> bool:
+def _already(services: WebhookServices, ref: str, status: SequenceStatus) -> bool:
     """True when this process knows the contact already says "stop" at least as strongly."""
     known = services.recent_stops.get(ref)
     if known is None or not outranks(known, status):

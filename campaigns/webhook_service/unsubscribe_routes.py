@@ -26,7 +26,7 @@ from campaigns.models import SequenceStatus
 from campaigns.retry import retryable_status
 from campaigns.unsubscribe import read_token
 from campaigns.webhook_service.concurrency import Lane
-from campaigns.webhook_service.services import Services
+from campaigns.webhook_service.services import WebhookServices
 from campaigns.webhook_service.stopping import stop_sequence
 from campaigns.webhook_service.web import read_body, rejection, wants_html
 
@@ -59,7 +59,7 @@ def _page(title: str, paragraphs: list[str], form: str = "", status: int = 200) 
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
-def _email_of(services: Services, request: Request) -> str:
+def _email_of(services: WebhookServices, request: Request) -> str:
     """The address the token names; 400 for a missing, oversized, forged or altered token."""
     token = request.query_params.get("token", "")
     if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
@@ -70,7 +70,7 @@ def _email_of(services: Services, request: Request) -> str:
         raise WebhookRejected(str(exc), status=400) from None
 
 
-def _spend_budget(services: Services, email: str) -> None:
+def _spend_budget(services: WebhookServices, email: str) -> None:
     """Count this request against the link's budget; 429 with `Retry-After` beyond it."""
     wait = services.unsubscribe_budget.take(contact_ref(email))
     if wait:
@@ -98,7 +98,7 @@ def _refusal(request: Request, exc: WebhookRejected) -> Response:
     return response
 
 
-async def confirmation_page(services: Services, request: Request) -> Response:
+async def confirmation_page(services: WebhookServices, request: Request) -> Response:
     try:
         _email_of(services, request)
     except WebhookRejected as exc:
@@ -117,7 +117,7 @@ async def confirmation_page(services: Services, request: Request) -> Response:
 
 
 async def unsubscribe(
-    services: Services, request: Request, background: BackgroundTasks
+    services: WebhookServices, request: Request, background: BackgroundTasks
 ) -> Response:
     try:
         await read_body(request, POST_BODY_LIMIT)

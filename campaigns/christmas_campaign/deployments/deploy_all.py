@@ -64,7 +64,7 @@ from campaigns.christmas_campaign.topology import (  # noqa: E402
 )
 from campaigns.errors import CampaignError, OrchestrationError  # noqa: E402
 from campaigns.notion_crm import NotionCRM  # noqa: E402
-from campaigns.settings import NOTION, Settings, load_settings  # noqa: E402
+from campaigns.settings import NotionAccess, Settings, load_settings  # noqa: E402
 
 FLOWS_DIR = "campaigns/christmas_campaign/flows"
 ORCHESTRATOR_ENTRY = f"{FLOWS_DIR}/orchestrator.py:christmas_email_sequence_orchestrator"
@@ -269,7 +269,7 @@ def heartbeat_env(settings: Settings) -> dict[str, str]:
 
 def data_source_env(settings: Settings) -> dict[str, str]:
     """The three data-source ids as the environment variables runs read them from."""
-    if settings.missing(*NOTION):
+    if settings.missing(NotionAccess):
         return {}
     ids = NotionCRM.from_settings(settings).data_source_ids()
     return {f"NOTION_{which.upper()}_DATA_SOURCE_ID": source for which, source in ids.items()}

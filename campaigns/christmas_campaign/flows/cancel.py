@@ -24,7 +24,7 @@ from campaigns.models import (
     outranks,
 )
 from campaigns.notion_crm import NotionCRM
-from campaigns.settings import NOTION, Settings, load_settings
+from campaigns.settings import NotionAccess, Settings, load_settings
 
 
 def cancel_contact_sequence(
@@ -32,7 +32,7 @@ def cancel_contact_sequence(
 ) -> tuple[Stop, int]:
     """Mark the contact, cancel its scheduled runs and their log rows; return the stop in force
     and how many runs were cancelled."""
-    crm = NotionCRM.from_settings(settings.require(*NOTION))
+    crm = NotionCRM.from_settings(settings.require(NotionAccess))
     stop = record_stop(crm, email, status)
     if stop is None:
         raise CampaignError(f"No contact {contact_ref(email)} in Notion; nothing to cancel.")

@@ -30,7 +30,7 @@ from prefect.states import Completed
 from pydantic import WithJsonSchema
 
 from campaigns.christmas_campaign.sequence import CAMPAIGN, ScheduledEmail, classify_segment
-from campaigns.christmas_campaign.tasks.common import Services, retry_only_transient
+from campaigns.christmas_campaign.tasks.common import FlowServices, retry_only_transient
 from campaigns.christmas_campaign.tasks.contacts import (
     enroll_contact,
     read_contact,
@@ -58,7 +58,7 @@ from campaigns.models import (
     Signup,
     iana_zone,
 )
-from campaigns.settings import CONTENT, NOTION, RESEND, load_settings
+from campaigns.settings import SEND_GROUPS, load_settings
 
 # Statuses after which a new signup does not restart the sequence, with the reason given.
 _NOT_REENROLLED = DO_NOT_CONTACT | {SequenceStatus.COMPLETED, SequenceStatus.CONVERTED}
@@ -138,8 +138,8 @@ def christmas_email_sequence_orchestrator(
 
 
 def _enroll(signup: Signup) -> list[CreatedRun] | State:
-    settings = load_settings().require(*NOTION, *CONTENT, *RESEND)  # sends need all of them
-    services = Services(settings)
+    settings = load_settings().require(*SEND_GROUPS)
+    services = FlowServices(settings)
     segment = classify_segment(signup.red_systems, signup.orange_systems)
     now = datetime.now(UTC).replace(microsecond=0)
     timing = Timing.from_settings(settings, now=now)
@@ -188,7 +188,7 @@ def _zone(signup: Signup, timing: Timing) -> tzinfo:
 
 
 def _after_end(
-    services: Services,
+    services: FlowServices,
     existing: Contact | None,
     signup: Signup,
     segment: Segment,
@@ -206,7 +206,7 @@ def _after_end(
 
 
 def _record_dropped(
-    services: Services,
+    services: FlowServices,
     email: str,
     contact: Contact,
     enrolled_at: datetime,

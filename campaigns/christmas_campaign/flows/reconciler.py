@@ -58,7 +58,7 @@ from campaigns.christmas_campaign.reconcile import (
     pass_in_charge,
 )
 from campaigns.christmas_campaign.sequence import CAMPAIGN, template_id_for
-from campaigns.christmas_campaign.tasks.common import Services
+from campaigns.christmas_campaign.tasks.common import FlowServices
 from campaigns.christmas_campaign.tasks.send_log import ALREADY_SENT
 from campaigns.christmas_campaign.tasks.step_runs import (
     contact_send_runs,
@@ -85,7 +85,7 @@ from campaigns.idempotency import (
     step_run_key,
 )
 from campaigns.models import Contact, NewSend, SendStatus, SendUpdate, SequenceStatus
-from campaigns.settings import NOTION, ReconcilerTiming, Settings, load_settings
+from campaigns.settings import NotionAccess, ReconcilerTiming, Settings, load_settings
 
 REPORT_KEY = "christmas-reconciler"
 
@@ -93,7 +93,7 @@ REPORT_KEY = "christmas-reconciler"
 @flow(name=RECONCILER_FLOW_NAME, log_prints=False)
 def christmas_reconcile() -> State:
     """Start again every signup and due email whose run was lost; report what was done."""
-    settings = load_settings().require(*NOTION)
+    settings = load_settings().require(NotionAccess)
     timing = settings.reconciler
     report = Report(now=datetime.now(UTC), timing=timing)
     with prefect_unreachable("reading the other passes"):
@@ -227,7 +227,7 @@ def reconcile_signups(report: Report) -> set[str]:
     return on_it
 
 
-def reconcile_steps(services: Services, report: Report, signups_on_it: set[str]) -> None:
+def reconcile_steps(services: FlowServices, report: Report, signups_on_it: set[str]) -> None:
     """Judge every overdue step of every Active contact; start the lost ones again."""
     settings = services.settings
     grace = timedelta(seconds=report.timing.grace_seconds)
@@ -252,7 +252,7 @@ def reconcile_steps(services: Services, report: Report, signups_on_it: set[str])
 
 
 def _reconcile_step(
-    services: Services,
+    services: FlowServices,
     report: Report,
     contact: Contact,
     number: int,
@@ -299,7 +299,7 @@ def _reconcile_step(
 
 
 def _note_on_send_log(
-    services: Services,
+    services: FlowServices,
     contact: Contact,
     number: int,
     due_at: datetime,
@@ -342,7 +342,7 @@ def prefect_unreachable(doing: str) -> Iterator[None]:
         ) from exc
 
 
-def _services(settings: Settings) -> Services:
+def _services(settings: Settings) -> FlowServices:
     """Notion calls retry for one reconciler interval at most: the next pass is the retry."""
     budget = min(settings.notion_retry_budget_seconds, settings.reconciler.every_seconds)
-    return Services(settings.model_copy(update={"notion_retry_budget_seconds": budget}))
+    return FlowServices(settings.model_copy(update={"notion_retry_budget_seconds": budget}))

@@ -36,7 +36,7 @@ from campaigns.christmas_campaign.reconcile import Verdict, judge_runs
 from campaigns.christmas_campaign.send_decision import Action, Decision, decide_send, decide_timing
 from campaigns.christmas_campaign.sequence import CAMPAIGN
 from campaigns.christmas_campaign.tasks.common import (
-    Services,
+    FlowServices,
     retry_only_transient,
 )
 from campaigns.christmas_campaign.tasks.contacts import read_contact, record_sent
@@ -72,7 +72,7 @@ from campaigns.models import (
     Signup,
     iana_zone,
 )
-from campaigns.settings import CONTENT, NOTION, RESEND, Settings, load_settings
+from campaigns.settings import SEND_GROUPS, Settings, load_settings
 
 _MAX_EARLY_WAIT = 300.0  # seconds; a worker may pick a run up slightly before it is due
 _SHORT_WAIT = 10.0  # seconds; a deferral this short is slept through instead of re-scheduled
@@ -106,8 +106,8 @@ def christmas_send_email(
             raise CampaignError(
                 f"Parameter email does not match signup.email for step {email_number}."
             )
-        settings = load_settings().require(*NOTION, *CONTENT, *RESEND)
-        services = Services(settings)
+        settings = load_settings().require(*SEND_GROUPS)
+        services = FlowServices(settings)
         ref = f"email {email_number} of contact {contact_ref(email)}"
         _wait_until_due(scheduled_for)
         step, decision = _decide(services, email, email_number)
@@ -135,7 +135,7 @@ def christmas_send_email(
                 services,
                 email,
                 rendered,
-                unsubscribe_link(services.settings, email),
+                unsubscribe_link(services.settings.content, email),
                 send_tags(CAMPAIGN, email_number, segment, template_id),
                 send_key(CAMPAIGN, email, email_number),
             )
@@ -149,7 +149,7 @@ def christmas_send_email(
         return sent.id
 
 
-def _decide(services: Services, email: str, email_number: int) -> tuple[Step, Decision]:
+def _decide(services: FlowServices, email: str, email_number: int) -> tuple[Step, Decision]:
     """Read the contact and decide; a timing deferral of a few seconds (the gap) is slept
     through and decided again, from the contact as it is then."""
     for _ in range(3):
@@ -173,7 +173,7 @@ class Step:
     settings: Settings
     email_number: int
     contact: Contact | None
-    services: Services | None = None  # to re-read the contact while the previous step runs
+    services: FlowServices | None = None  # to re-read the contact while the previous step runs
 
     @property
     def plan(self) -> list[PlannedStep]:
@@ -273,7 +273,7 @@ class Step:
         )
         return Decision(Action.SEND, f"email {previous} ended without being sent")
 
-    def close_if_last(self, services: Services) -> None:
+    def close_if_last(self, services: FlowServices) -> None:
         """After skipping the plan's last step because the campaign ended, say so on the contact."""
         contact = self.contact
         if (
@@ -325,7 +325,7 @@ def _as_json(parameters: dict[str, Any]) -> dict[str, Any]:
 class StepLog:
     """The step's send-log row and the contact's cursor, written as the step goes."""
 
-    services: Services
+    services: FlowServices
     email: str
     email_number: int
     template_id: str

@@ -123,7 +123,7 @@ def notion_rate_limit(name: str = NOTION_RATE_LIMIT) -> Callable[[], None]:
 
 
 @dataclass
-class Services:
+class FlowServices:
     """The adapters one flow run uses, built once from the run's settings."""
 
     settings: Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import task
 
-from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, Services
+from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, FlowServices
 from campaigns.mailer import CAMPAIGN_TAG, OutgoingEmail, SentEmail
 from campaigns.models import Segment
 from campaigns.rendering import RenderedEmail
@@ -12,7 +12,7 @@ from campaigns.rendering import RenderedEmail
 
 @task(name="send-email-via-resend", **TASK_OPTIONS)
 def deliver(
-    services: Services,
+    services: FlowServices,
     to: str,
     email: RenderedEmail,
     unsubscribe_url: str,

@@ -7,7 +7,7 @@ from datetime import datetime
 from prefect import task
 
 from campaigns.christmas_campaign.sequence import CAMPAIGN
-from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, Services
+from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, FlowServices
 from campaigns.idempotency import send_key
 from campaigns.models import NewSend, SendRecord, SendStatus, SendUpdate
 
@@ -25,19 +25,19 @@ ALREADY_SENT = frozenset(
 
 
 @task(name="read-send-log", **TASK_OPTIONS)
-def read_send_log(services: Services, email: str) -> dict[int, SendRecord]:
+def read_send_log(services: FlowServices, email: str) -> dict[int, SendRecord]:
     """Every row of this contact, by email number, in one query."""
     return services.crm.find_sends(email)
 
 
 @task(name="read-send-log-row", **TASK_OPTIONS)
-def read_send_row(services: Services, email: str, email_number: int) -> SendRecord | None:
+def read_send_row(services: FlowServices, email: str, email_number: int) -> SendRecord | None:
     return services.crm.find_send(email, email_number)
 
 
 @task(name="write-send-log-row", **TASK_OPTIONS)
 def write_send_row(
-    services: Services,
+    services: FlowServices,
     email: str,
     email_number: int,
     template_id: str,

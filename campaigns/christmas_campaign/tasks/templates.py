@@ -9,11 +9,11 @@ from prefect import task
 
 from campaigns.christmas_campaign.emails import render_template
 from campaigns.christmas_campaign.sequence import ScheduledEmail
-from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, Services
+from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, FlowServices
 from campaigns.christmas_campaign.variables import build_variables
 from campaigns.models import Segment, Signup
 from campaigns.rendering import RenderedEmail
-from campaigns.settings import CONTENT, Settings
+from campaigns.settings import EmailContent, Settings
 from campaigns.unsubscribe import unsubscribe_url
 
 
@@ -28,26 +28,26 @@ def variables_for(
     settings: Settings, signup: Signup, segment: Segment, now: datetime
 ) -> dict[str, object]:
     """The template variables of this contact, with its signed unsubscribe link."""
-    settings.require(*CONTENT)
+    content = settings.content
     return build_variables(
         signup,
         segment,
-        booking_url=str(settings.booking_url),
-        unsubscribe_url=unsubscribe_link(settings, signup.email),
-        postal_address=str(settings.postal_address),
+        booking_url=str(content.booking_url),
+        unsubscribe_url=unsubscribe_link(content, signup.email),
+        postal_address=content.postal_address,
         now=now,
     )
 
 
-def unsubscribe_link(settings: Settings, email: str) -> str:
+def unsubscribe_link(content: EmailContent, email: str) -> str:
     """The signed one-click link of this contact, used in the footer and the header alike."""
-    secret = settings.secret("UNSUBSCRIBE_SECRET")
-    return unsubscribe_url(str(settings.public_base_url), email, secret)
+    secret = content.unsubscribe_secret.get_secret_value()
+    return unsubscribe_url(str(content.public_base_url), email, secret)
 
 
 @task(name="render-email", **TASK_OPTIONS)
 def render_email(
-    services: Services, template_id: str, signup: Signup, segment: Segment, now: datetime
+    services: FlowServices, template_id: str, signup: Signup, segment: Segment, now: datetime
 ) -> RenderedEmail:
     """Fetch the Active template and render it; any template problem fails the task."""
     template = services.crm.get_template(template_id)
@@ -56,7 +56,7 @@ def render_email(
 
 @task(name="render-sequence", **TASK_OPTIONS)
 def render_sequence(
-    services: Services, schedule: list[ScheduledEmail], signup: Signup, segment: Segment
+    services: FlowServices, schedule: list[ScheduledEmail], signup: Signup, segment: Segment
 ) -> list[RenderedStep]:
     """Render every step now, each as of its due time, so a broken template fails at signup."""
     templates = services.crm.get_templates([step.template_id for step in schedule])

@@ -50,7 +50,7 @@ def send_the_sequence(mailer: ResendMailer) -> None:
                 subject=rendered.subject,
                 html=rendered.html,
                 text=rendered.text,
-                unsubscribe_url=unsubscribe_link(settings, signup.email),
+                unsubscribe_url=unsubscribe_link(settings.content, signup.email),
                 tags=send_tags(CAMPAIGN, step.email_number, segment, step.template_id),
             )
             mailer.send(email, send_key(CAMPAIGN, signup.email, step.email_number))

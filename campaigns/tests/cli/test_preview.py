@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
-from campaigns.christmas_campaign.tasks.common import Services
+from campaigns.christmas_campaign.tasks.common import FlowServices
 from campaigns.christmas_campaign.tasks.templates import render_email
 from campaigns.models import Segment, TemplateStatus
 from campaigns.notion_crm import NotionCRM
@@ -29,7 +29,7 @@ def test_preview_matches_what_the_send_flow_renders(cli_env: NotionCRM, tmp_path
     assert result.exit_code == 0, result.output
     signup = SAMPLE_SIGNUPS[Segment.URGENT]
     expected = render_email.fn(
-        Services(load_settings()),
+        FlowServices(load_settings()),
         "christmas_email_2b_urgent",
         signup,
         Segment.URGENT,

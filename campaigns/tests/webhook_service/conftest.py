@@ -45,7 +45,7 @@ from campaigns.standins.notion import NotionStandIn
 from campaigns.testing import NOTION_TOKEN, RESEND_KEY
 from campaigns.unsubscribe import make_token
 from campaigns.webhook_service.app import create_app
-from campaigns.webhook_service.services import Services
+from campaigns.webhook_service.services import WebhookServices
 
 SIGNUP_SECRET = "whsec_" + base64.b64encode(b"signup-secret-of-32-bytes-length").decode()
 RESEND_SECRET = "whsec_" + base64.b64encode(b"resend-secret-of-32-bytes-length").decode()
@@ -213,7 +213,7 @@ def build_service(
         "cancel_runs": RecordingCancel(),
     } | services
     built = service_settings(notion, databases, **(settings or {}))
-    app = create_app(built, Services.from_settings(built, **parts))
+    app = create_app(built, WebhookServices.from_settings(built, **parts))
     return Service(TestClient(app), notion, parts["crm"], parts["flow_runs"], parts["cancel_runs"])
 
 

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from campaigns.notion_crm import NotionCRM
-from campaigns.settings import NOTION
+from campaigns.settings import NotionAccess, PrefectAccess
 from campaigns.standins.notion import NotionStandIn
 from campaigns.tests.webhook_service.conftest import Service, build_service
 from campaigns.webhook_service import app as app_module
@@ -113,7 +113,7 @@ def test_the_factory_stops_naming_a_missing_setting(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:
     """uvicorn's factory exits with a message naming the missing variable."""
-    for name in (*NOTION, "SIGNUP_WEBHOOK_SECRET", "PREFECT_API_URL"):
+    for name in (*NotionAccess.variables(), "SIGNUP_WEBHOOK_SECRET", *PrefectAccess.variables()):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(str(tmp_path))
     # keep caplog working
