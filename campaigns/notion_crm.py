@@ -26,7 +26,7 @@ from campaigns.models import (
     TemplateStatus,
 )
 from campaigns.notion_api import NotionApi
-from campaigns.notion_records import contact_from_page, send_from_page, template_from_page
+from campaigns.notion_tables import CONTACTS, SENDS, TEMPLATES, sent_label
 from campaigns.settings import Settings
 
 log = logging.getLogger("campaigns.notion")
@@ -73,22 +73,19 @@ class NotionCRM:
     def find_contact(self, email: str) -> Contact | None:
         email = email.strip().lower()
         pages = self._find(
-            "contacts",
-            {"property": "Email", "email": {"equals": email}},
-            f"looking up contact {contact_ref(email)}",
+            "contacts", CONTACTS["email"].equals(email), f"looking up contact {contact_ref(email)}"
         )
-        return contact_from_page(pages[0]) if pages else None
+        return CONTACTS.read(pages[0]) if pages else None
 
     def contacts_with_status(self, status: SequenceStatus) -> list[Contact]:
         """Every contact whose Sequence Status is `status` (100 per request, oldest first)."""
         body = {
-            "filter": {"property": "Sequence Status", "select": {"equals": status.value}},
+            "filter": CONTACTS["sequence_status"].equals(status),
             "sorts": _OLDEST_FIRST,
         }
         what = f"listing the {status.value} contacts"
         return [
-            contact_from_page(page)
-            for page in self.api.query(what, self.data_source("contacts"), body)
+            CONTACTS.read(page) for page in self.api.query(what, self.data_source("contacts"), body)
         ]
 
     def find_or_create_contact(self, signup: Signup) -> Contact:
@@ -99,13 +96,13 @@ class NotionCRM:
         page = self.api.create_page(
             f"creating contact {contact_ref(signup.email)}",
             self.data_source("contacts"),
-            {
-                "Name": p.title(signup.first_name, "Name"),
-                "Email": p.email(signup.email),
-                "Business Name": p.rich_text(signup.business_name, "Business Name"),
-            },
+            CONTACTS.properties(
+                first_name=signup.first_name,
+                email=signup.email,
+                business_name=signup.business_name,
+            ),
         )
-        return contact_from_page(page)
+        return CONTACTS.read(page)
 
     def enroll_contact(
         self, known: Contact | None, signup: Signup, segment: Segment, enrolled_at: datetime
@@ -118,8 +115,7 @@ class NotionCRM:
         """
         properties = {
             **_signup_properties(known, signup, segment),
-            "Sequence Status": p.select(SequenceStatus.ACTIVE.value),
-            "Enrolled At": p.date(enrolled_at),
+            **CONTACTS.properties(sequence_status=SequenceStatus.ACTIVE, enrolled_at=enrolled_at),
         }
         if known is not None and _already_enrolled(known, signup, segment, enrolled_at):
             return known
@@ -135,7 +131,7 @@ class NotionCRM:
         """
         properties = {
             **_signup_properties(known, signup, segment),
-            "Sequence Status": p.select(SequenceStatus.CAMPAIGN_ENDED.value),
+            **CONTACTS.properties(sequence_status=SequenceStatus.CAMPAIGN_ENDED),
         }
         return self._write_contact(known, signup, properties, "recording the late signup of")
 
@@ -146,22 +142,22 @@ class NotionCRM:
             page = self.api.create_page(
                 f"creating contact {contact_ref(signup.email)}",
                 self.data_source("contacts"),
-                {"Email": p.email(signup.email), **properties},
+                {**CONTACTS.properties(email=signup.email), **properties},
             )
             log.info(
                 "Created contact page %s for contact %s.", page["id"], contact_ref(signup.email)
             )
-            return contact_from_page(page)
+            return CONTACTS.read(page)
         page = self.api.update_page(f"{doing} contact {known.page_id}", known.page_id, properties)
-        return contact_from_page(page)
+        return CONTACTS.read(page)
 
     def set_contact_status(self, page_id: str, status: SequenceStatus) -> Contact:
         page = self.api.update_page(
             f"setting contact {page_id} to {status.value}",
             page_id,
-            {"Sequence Status": p.select(status.value)},
+            CONTACTS.properties(sequence_status=status),
         )
-        return contact_from_page(page)
+        return CONTACTS.read(page)
 
     def contact_status(self, email: str) -> SequenceStatus | None:
         """The contact's current `Sequence Status`, read fresh (None when there is no contact)."""
@@ -172,26 +168,24 @@ class NotionCRM:
         self, page_id: str, email_number: int, sent_at: datetime, *, last: bool
     ) -> Contact:
         """Move the contact's Last Email Sent on to this email; Completed after the `last`."""
-        properties = {
-            "Last Email Sent": p.number(email_number),
-            "Last Email Sent At": p.date(sent_at),
-        }
-        if last:
-            properties["Sequence Status"] = p.select(SequenceStatus.COMPLETED.value)
+        completed = {"sequence_status": SequenceStatus.COMPLETED} if last else {}
+        properties = CONTACTS.properties(
+            last_email_sent=email_number, last_email_sent_at=sent_at, **completed
+        )
         page = self.api.update_page(
             f"recording email {email_number} on contact {page_id}", page_id, properties
         )
-        return contact_from_page(page)
+        return CONTACTS.read(page)
 
     # --- templates ---------------------------------------------------------------------------
 
     def find_template(self, template_id: str) -> EmailTemplate | None:
         pages = self._find(
             "templates",
-            {"property": "Template ID", "title": {"equals": template_id}},
+            TEMPLATES["template_id"].equals(template_id),
             f"looking up template {template_id}",
         )
-        return template_from_page(pages[0]) if pages else None
+        return TEMPLATES.read(pages[0]) if pages else None
 
     def get_template(self, template_id: str) -> EmailTemplate:
         """The Active template with this id, or an error saying why it cannot be used."""
@@ -199,64 +193,49 @@ class NotionCRM:
 
     def get_templates(self, template_ids: list[str]) -> dict[str, EmailTemplate]:
         """Several Active templates in one query (or the error of the first unusable one)."""
-        flt = {"or": [{"property": "Template ID", "title": {"equals": t}} for t in template_ids]}
+        flt = {"or": [TEMPLATES["template_id"].equals(t) for t in template_ids]}
         what = f"looking up {len(template_ids)} templates"
         found: dict[str, EmailTemplate] = {}
         body = {"filter": flt, "sorts": _OLDEST_FIRST}
         for page in self.api.query(what, self.data_source("templates"), body):
-            template = template_from_page(page)
+            template = TEMPLATES.read(page)
             found.setdefault(template.template_id, template)
         return {tid: _usable(tid, found.get(tid)) for tid in template_ids}
 
     def upsert_template(self, template: EmailTemplate) -> tuple[EmailTemplate, bool]:
         """Create or overwrite the template row with this id; True when it was created."""
-        properties = {
-            "Template ID": p.title(template.template_id, "Template ID"),
-            "Subject": p.rich_text(template.subject, "Subject"),
-            "Preview Text": p.rich_text(template.preview_text, "Preview Text"),
-            "Body HTML": p.rich_text(template.body_html, "Body HTML"),
-            "Email Number": p.number(template.email_number),
-            "Segment": p.select(template.segment.value),
-            "Status": p.select(template.status.value),
-        }
+        properties = TEMPLATES.properties(**template.model_dump(exclude={"page_id"}))
         existing = self.find_template(template.template_id)
         what = f"writing template {template.template_id}"
         if existing is not None and existing.page_id:
-            return template_from_page(
-                self.api.update_page(what, existing.page_id, properties)
-            ), False
+            return TEMPLATES.read(self.api.update_page(what, existing.page_id, properties)), False
         page = self.api.create_page(what, self.data_source("templates"), properties)
-        return template_from_page(page), True
+        return TEMPLATES.read(page), True
 
     # --- send log ----------------------------------------------------------------------------
 
     def find_send(self, email: str, email_number: int) -> SendRecord | None:
         email = email.strip().lower()
-        flt = {
-            "and": [
-                {"property": "Email", "email": {"equals": email}},
-                {"property": "Email Number", "number": {"equals": email_number}},
-            ]
-        }
+        flt = {"and": [SENDS["email"].equals(email), SENDS["email_number"].equals(email_number)]}
         pages = self._find("sends", flt, f"looking up send {email_number} of {contact_ref(email)}")
-        return send_from_page(pages[0]) if pages else None
+        return SENDS.read(pages[0]) if pages else None
 
     def find_sends(self, email: str) -> dict[int, SendRecord]:
         """Every send-log row of one contact, by email number (the oldest row per number)."""
         email = email.strip().lower()
-        flt = {"property": "Email", "email": {"equals": email}}
+        flt = SENDS["email"].equals(email)
         what = f"reading the send log of {contact_ref(email)}"
         rows: dict[int, SendRecord] = {}
         body = {"filter": flt, "sorts": _OLDEST_FIRST}
         for page in self.api.query(what, self.data_source("sends"), body, limit=500):
-            row = send_from_page(page)
+            row = SENDS.read(page)
             rows.setdefault(row.email_number, row)
         return rows
 
     def find_send_by_resend_id(self, resend_email_id: str) -> SendRecord | None:
-        flt = {"property": "Resend Email ID", "rich_text": {"equals": resend_email_id}}
+        flt = SENDS["resend_email_id"].equals(resend_email_id)
         pages = self._find("sends", flt, f"looking up the send of Resend email {resend_email_id}")
-        return send_from_page(pages[0]) if pages else None
+        return SENDS.read(pages[0]) if pages else None
 
     def find_or_create_send(self, new: NewSend) -> SendRecord:
         """The row of (email, email number), created as Scheduled when missing."""
@@ -277,19 +256,21 @@ class NotionCRM:
         if page_id is not None:
             return self.update_send(page_id, update)
         email = new.email.strip().lower()
+        related = {"contact_id": new.contact_id} if new.contact_id else {}
         properties = {
-            "Name": p.title(f"{new.template_id} → {email}", "Name"),
-            "Email": p.email(email),
-            "Email Number": p.number(new.email_number),
-            "Template ID": p.rich_text(new.template_id, "Template ID"),
-            "Scheduled For": p.date(new.scheduled_for),
-            "Idempotency Key": p.rich_text(new.idempotency_key, "Idempotency Key"),
+            **SENDS.properties(
+                label=sent_label(new.template_id, email),
+                email=email,
+                email_number=new.email_number,
+                template_id=new.template_id,
+                scheduled_for=new.scheduled_for,
+                idempotency_key=new.idempotency_key,
+                **related,
+            ),
             **_send_update_properties(update),
         }
-        if new.contact_id:
-            properties["Contact"] = p.relation(new.contact_id)
         what = f"creating send {new.email_number} of {contact_ref(email)}"
-        return send_from_page(self.api.create_page(what, self.data_source("sends"), properties))
+        return SENDS.read(self.api.create_page(what, self.data_source("sends"), properties))
 
     def update_send(self, page_id: str, update: SendUpdate) -> SendRecord:
         page = self.api.update_page(
@@ -297,7 +278,7 @@ class NotionCRM:
             page_id,
             _send_update_properties(update),
         )
-        return send_from_page(page)
+        return SENDS.read(page)
 
     # --- shared ------------------------------------------------------------------------------
 
@@ -319,19 +300,10 @@ class NotionCRM:
 
 
 def _send_update_properties(update: SendUpdate) -> dict[str, Any]:
-    properties: dict[str, Any] = {"Status": p.select(update.status.value)}
-    if update.sent_at is not None:
-        properties["Sent At"] = p.date(update.sent_at)
-    if update.scheduled_for is not None:
-        properties["Scheduled For"] = p.date(update.scheduled_for)
-    for name, value in (
-        ("Resend Email ID", update.resend_email_id),
-        ("Flow Run ID", update.flow_run_id),
-        ("Detail", update.detail),
-    ):
-        if value is not None:
-            properties[name] = p.rich_text(value[: p.MAX_TEXT], name)
-    return properties
+    """The fields `update` sets (None leaves a property as it is); long text is cut to fit."""
+    values = update.model_dump(exclude_none=True)
+    cut = {name: value[: p.MAX_TEXT] for name, value in values.items() if isinstance(value, str)}
+    return SENDS.properties(**{**values, **cut})
 
 
 def _signup_properties(known: Contact | None, signup: Signup, segment: Segment) -> dict[str, Any]:
@@ -340,19 +312,22 @@ def _signup_properties(known: Contact | None, signup: Signup, segment: Segment) 
     `Time Zone` is written only when the signup gives one or the contact held one (to clear
     it), so a Contacts database not yet migrated keeps working for signups without a zone.
     """
-    properties = {
-        "Name": p.title(signup.first_name, "Name"),
-        "Business Name": p.rich_text(signup.business_name, "Business Name"),
-        "Segment": p.select(segment.value),
-        "Assessment Score": p.number(signup.assessment_score),
-        "Red Systems": p.number(signup.red_systems),
-        "Orange Systems": p.number(signup.orange_systems),
-        "Yellow Systems": p.number(signup.yellow_systems),
-        "Green Systems": p.number(signup.green_systems),
-    }
-    if signup.timezone or (known is not None and known.time_zone):
-        properties["Time Zone"] = p.rich_text(signup.timezone or "", "Time Zone")
-    return properties
+    zone = (
+        {"time_zone": signup.timezone or ""}
+        if signup.timezone or (known is not None and known.time_zone)
+        else {}
+    )
+    return CONTACTS.properties(
+        first_name=signup.first_name,
+        business_name=signup.business_name,
+        segment=segment,
+        assessment_score=signup.assessment_score,
+        red_systems=signup.red_systems,
+        orange_systems=signup.orange_systems,
+        yellow_systems=signup.yellow_systems,
+        green_systems=signup.green_systems,
+        **zone,
+    )
 
 
 def _already_enrolled(

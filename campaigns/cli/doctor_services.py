@@ -8,7 +8,6 @@ pool, and the ten deployments.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import httpx
@@ -16,7 +15,8 @@ import httpx
 from campaigns.cli.doctor import Check, Result, sender_address
 from campaigns.errors import CampaignError, NotionAuthError, NotionError
 from campaigns.notion_api import NotionApi
-from campaigns.notion_schema import SCHEMA
+from campaigns.notion_schema import schema_differences
+from campaigns.notion_tables import TABLES
 from campaigns.settings import NotionAccess, ResendAccess, Settings
 
 
@@ -41,7 +41,8 @@ def notion_checks(settings: Settings) -> list[Check]:
     )
     checks: list[Check] = []
     token_refused = False
-    for key, (title, _) in SCHEMA.items():
+    for key, table in TABLES.items():
+        title = table.title
         database_id = str(getattr(notion, f"{key}_db_id"))
         try:
             source = api.retrieve_data_source(api.data_source_id(database_id))
@@ -70,26 +71,22 @@ def _auth_fix(exc: NotionAuthError) -> str:
 
 def schema_checks(key: str, source: dict[str, Any]) -> list[Check]:
     """One failed check per contract property that is missing or mistyped; one pass otherwise."""
-    title, expected = SCHEMA[key]
-    actual = {name: str(prop.get("type")) for name, prop in source.get("properties", {}).items()}
-    extra = [name for name in actual if name not in expected]
+    table = TABLES[key]
     checks = []
-    for name, (kind, _) in expected.items():
-        if name not in actual:
-            similar = difflib.get_close_matches(name, extra, n=1, cutoff=0.6)
+    for d in schema_differences(table, source):
+        if d.actual is None:
             fix = (
-                f"rename '{similar[0]}' ({actual[similar[0]]}) to '{name}'"
-                if similar
-                else f"add a {kind} property named exactly '{name}'"
+                f"rename '{d.similar}' ({d.similar_kind}) to '{d.name}'"
+                if d.similar
+                else f"add a {d.kind} property named exactly '{d.name}'"
             )
-            detail = f"property '{name}' ({kind}) is missing: {fix}"
-            checks.append(Check("Notion", f"{title} schema", Result.FAIL, detail))
-        elif actual[name] != kind:
-            detail = f"property '{name}' is {actual[name]}: change its type to {kind}"
-            checks.append(Check("Notion", f"{title} schema", Result.FAIL, detail))
+            detail = f"property '{d.name}' ({d.kind}) is missing: {fix}"
+        else:
+            detail = f"property '{d.name}' is {d.actual}: change its type to {d.kind}"
+        checks.append(Check("Notion", f"{table.title} schema", Result.FAIL, detail))
     if not checks:
-        detail = f"all {len(expected)} properties present with the right types"
-        checks.append(Check("Notion", f"{title} schema", Result.PASS, detail))
+        detail = f"all {len(table.columns)} properties present with the right types"
+        checks.append(Check("Notion", f"{table.title} schema", Result.PASS, detail))
     return checks
 
 
