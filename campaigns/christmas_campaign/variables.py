@@ -12,6 +12,8 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from campaigns.models import Segment, Signup
+from campaigns.settings import EmailContent, Settings
+from campaigns.unsubscribe import unsubscribe_url
 
 ALWAYS_DEFINED = frozenset(
     {
@@ -105,3 +107,24 @@ def _optional_values(signup: Signup) -> Mapping[str, object]:
         optional["revenue_leak_monthly_k"] = str(thousands_half_up(leak))
         optional["revenue_leak_annual"] = money(leak * 12)
     return {name: value for name, value in optional.items() if value is not None}
+
+
+def variables_for(
+    settings: Settings, signup: Signup, segment: Segment, now: datetime
+) -> dict[str, object]:
+    """The template variables of this contact, with its signed unsubscribe link."""
+    content = settings.content
+    return build_variables(
+        signup,
+        segment,
+        booking_url=str(content.booking_url),
+        unsubscribe_url=unsubscribe_link(content, signup.email),
+        postal_address=content.postal_address,
+        now=now,
+    )
+
+
+def unsubscribe_link(content: EmailContent, email: str) -> str:
+    """The signed one-click link of this contact, used in the footer and the header alike."""
+    secret = content.unsubscribe_secret.get_secret_value()
+    return unsubscribe_url(str(content.public_base_url), email, secret)

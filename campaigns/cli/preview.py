@@ -86,7 +86,7 @@ def render_preview(
     out_dir: Path,
 ) -> Preview:
     """Render, write the HTML file, and return what was rendered."""
-    from campaigns.christmas_campaign.tasks.templates import unsubscribe_link, variables_for
+    from campaigns.christmas_campaign.variables import unsubscribe_link, variables_for
 
     settings.require(EmailContent)
     template_id = template_id_for(email_number, segment)

@@ -52,7 +52,7 @@ from campaigns.christmas_campaign.tasks.step_runs import (
     step_runs,
     view,
 )
-from campaigns.christmas_campaign.tasks.templates import render_email, unsubscribe_link
+from campaigns.christmas_campaign.tasks.templates import render_email
 from campaigns.christmas_campaign.timing import (
     PlannedStep,
     Timing,
@@ -61,6 +61,7 @@ from campaigns.christmas_campaign.timing import (
     previous_planned,
 )
 from campaigns.christmas_campaign.topology import SEND_FLOW_NAME
+from campaigns.christmas_campaign.variables import unsubscribe_link
 from campaigns.errors import CampaignError
 from campaigns.idempotency import contact_ref, defer_key, send_key, step_run_key
 from campaigns.models import (

@@ -10,11 +10,9 @@ from prefect import task
 from campaigns.christmas_campaign.emails import render_template
 from campaigns.christmas_campaign.sequence import ScheduledEmail
 from campaigns.christmas_campaign.tasks.common import TASK_OPTIONS, FlowServices
-from campaigns.christmas_campaign.variables import build_variables
+from campaigns.christmas_campaign.variables import variables_for
 from campaigns.models import Segment, Signup
 from campaigns.rendering import RenderedEmail
-from campaigns.settings import EmailContent, Settings
-from campaigns.unsubscribe import unsubscribe_url
 
 
 @dataclass(frozen=True)
@@ -22,27 +20,6 @@ class RenderedStep:
     email_number: int
     template_id: str
     email: RenderedEmail
-
-
-def variables_for(
-    settings: Settings, signup: Signup, segment: Segment, now: datetime
-) -> dict[str, object]:
-    """The template variables of this contact, with its signed unsubscribe link."""
-    content = settings.content
-    return build_variables(
-        signup,
-        segment,
-        booking_url=str(content.booking_url),
-        unsubscribe_url=unsubscribe_link(content, signup.email),
-        postal_address=content.postal_address,
-        now=now,
-    )
-
-
-def unsubscribe_link(content: EmailContent, email: str) -> str:
-    """The signed one-click link of this contact, used in the footer and the header alike."""
-    secret = content.unsubscribe_secret.get_secret_value()
-    return unsubscribe_url(str(content.public_base_url), email, secret)
 
 
 @task(name="render-email", **TASK_OPTIONS)

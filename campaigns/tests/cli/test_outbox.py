@@ -16,8 +16,8 @@ from campaigns.christmas_campaign.emails import render_template
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.christmas_campaign.sequence import CAMPAIGN, build_schedule, classify_segment
 from campaigns.christmas_campaign.tasks.delivery import send_tags
-from campaigns.christmas_campaign.tasks.templates import unsubscribe_link, variables_for
 from campaigns.christmas_campaign.template_files import load_templates
+from campaigns.christmas_campaign.variables import unsubscribe_link, variables_for
 from campaigns.cli import chromium
 from campaigns.cli.outbox import OutboxServer
 from campaigns.cli.outbox_page import render_page
