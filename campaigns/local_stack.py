@@ -42,10 +42,16 @@ PARENT_PAGE = "00000000-0000-4000-8000-0000000000aa"
 FIRST_WORKER = "worker"  # the key of the first worker in `processes` and `log_path`
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(preferred: int = 0) -> int:
+    """`preferred` when it is free on 127.0.0.1 (0: none), else any free port."""
+    for port in (preferred, 0) if preferred else (0,):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise OSError("no free port on 127.0.0.1")
 
 
 @dataclass
@@ -61,6 +67,7 @@ class LocalStack:
     database_url: str | None = None  # the Prefect server's database; None: SQLite in state_dir
     notion_rate: float | None = None  # requests/s of the Notion stand-in and of the campaign
     public_base_url: str = PUBLIC_BASE_URL
+    resend_port: int = 0  # the Resend stand-in's port, which also serves the outbox page
     extra_env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _logs: list[IO[bytes]] = field(default_factory=list)
@@ -68,7 +75,9 @@ class LocalStack:
     def __post_init__(self) -> None:
         self.state_dir = self.state_dir.resolve()
         self.notion = NotionStandIn(token=NOTION_TOKEN, state_path=self.state_dir / "notion.json")
-        self.resend = ResendStandIn(api_key=RESEND_KEY, state_path=self.state_dir / "resend.json")
+        self.resend = ResendStandIn(
+            api_key=RESEND_KEY, state_path=self.state_dir / "resend.json", port=self.resend_port
+        )
         self.prefect_port = free_port()
         self.api_url = f"http://127.0.0.1:{self.prefect_port}/api"
         self.database_ids: dict[str, str] = {}

@@ -12,9 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+import typer
 from email_validator import EmailNotValidError, validate_email
 from rich.table import Table
 
+from campaigns.cli.output import handled, out
 from campaigns.errors import SettingsError
 from campaigns.settings import (
     SEND_GROUPS,
@@ -161,3 +163,15 @@ def summary(checks: list[Check]) -> str:
         f"{counts[Result.PASS]} passed, {counts[Result.WARN]} warning(s), "
         f"{counts[Result.FAIL]} failed, {counts[Result.SKIP]} skipped."
     )
+
+
+@handled
+def doctor() -> None:
+    """Check every setting, the Notion token and schemas, Resend, Prefect and the deployments."""
+    from campaigns.cli.doctor_services import notion_checks, prefect_checks, resend_checks
+
+    checks = run_doctor([notion_checks, resend_checks, prefect_checks])
+    out.print(doctor_table(checks))
+    out.print(summary(checks))
+    if any(check.result == Result.FAIL for check in checks):
+        raise typer.Exit(1)

@@ -17,7 +17,8 @@ from typing import Annotated
 
 import typer
 
-from campaigns.cli import campaign_commands, check_commands, stack_commands
+from campaigns.cli import cancel, doctor, preview, signup, simulate, stack, status, templates
+from campaigns.cli.demo import command as demo
 from campaigns.cli.output import configure_cli_logging
 
 app = typer.Typer(
@@ -27,10 +28,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals could hold a token
     rich_markup_mode="rich",
-)
-templates_app = typer.Typer(
-    help="Seed the campaign's templates into Notion, or check the ones there.",
-    no_args_is_help=True,
 )
 
 
@@ -59,17 +56,15 @@ def main(
     configure_cli_logging(debug)
 
 
-app.command("demo")(stack_commands.demo)
-app.command("outbox")(stack_commands.outbox)
-app.command("deploy")(stack_commands.deploy)
-app.command("worker")(stack_commands.worker)
-app.command("serve")(stack_commands.serve)
-app.command("signup")(campaign_commands.signup)
-app.command("status")(campaign_commands.status)
-app.command("cancel")(campaign_commands.cancel)
-app.command("preview")(campaign_commands.preview)
-app.command("simulate")(campaign_commands.simulate)
-app.command("doctor")(check_commands.doctor)
-templates_app.command("seed")(check_commands.templates_seed)
-templates_app.command("check")(check_commands.templates_check)
-app.add_typer(templates_app, name="templates")
+app.command("demo")(demo.demo)
+app.command("outbox")(demo.outbox)
+app.command("deploy")(stack.deploy)
+app.command("worker")(stack.worker)
+app.command("serve")(stack.serve)
+app.command("signup")(signup.signup)
+app.command("status")(status.status)
+app.command("cancel")(cancel.cancel)
+app.command("preview")(preview.preview)
+app.command("simulate")(simulate.simulate)
+app.command("doctor")(doctor.doctor)
+app.add_typer(templates.app, name="templates")

@@ -9,22 +9,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated
 
+import typer
 from pydantic import ValidationError
 
 from campaigns.christmas_campaign.emails import render_template
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.christmas_campaign.sequence import CAMPAIGN, classify_segment, template_id_for
 from campaigns.christmas_campaign.template_files import load_templates
+from campaigns.christmas_campaign.variables import unsubscribe_link, variables_for
+from campaigns.cli.demo.sandbox import DEFAULT_STATE_DIR
+from campaigns.cli.output import handled, out
+from campaigns.cli.simulate import parse_start
 from campaigns.errors import InputError, TemplateNotFound
 from campaigns.mailer import OutgoingEmail, ResendMailer
 from campaigns.models import EmailTemplate, Segment, Signup
 from campaigns.notion_crm import NotionCRM
 from campaigns.rendering import RenderedEmail
-from campaigns.settings import EmailContent, Settings
+from campaigns.settings import EmailContent, Settings, load_settings
 
 
 class TemplateStore(StrEnum):
@@ -86,8 +92,6 @@ def render_preview(
     out_dir: Path,
 ) -> Preview:
     """Render, write the HTML file, and return what was rendered."""
-    from campaigns.christmas_campaign.variables import unsubscribe_link, variables_for
-
     settings.require(EmailContent)
     template_id = template_id_for(email_number, segment)
     template = find_template(settings, source, template_id)
@@ -131,3 +135,44 @@ def _headers(
     headers["Subject"] = str(payload["subject"])
     headers.update({str(k): str(v) for k, v in payload["headers"].items()})
     return headers
+
+
+@handled
+def preview(
+    email_number: Annotated[int, typer.Option(min=1, max=7, help="Step of the sequence.")],
+    segment: Annotated[Segment, typer.Option(help="Which segment's variant.")],
+    contact_json: Annotated[
+        Path | None, typer.Option(help="JSON of signup fields (default: the sample contact).")
+    ] = None,
+    source: Annotated[str, typer.Option(help="Templates from `notion` or `files`.")] = "notion",
+    at: Annotated[str | None, typer.Option(help="Render as of this ISO time (UTC).")] = None,
+    out_dir: Annotated[Path, typer.Option(help="Where the HTML file goes.")] = (
+        DEFAULT_STATE_DIR / "previews"
+    ),
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the HTML file.")] = False,
+) -> None:
+    """Render one email exactly as it would be sent: subject, headers, HTML file, text."""
+    if source not in {s.value for s in TemplateStore}:
+        raise InputError(f"--source must be notion or files, not {source!r}.")
+    when = parse_start(at, UTC) if at else datetime.now(UTC)
+    result = render_preview(
+        load_settings(),
+        email_number=email_number,
+        segment=segment,
+        signup=load_contact(contact_json, segment),
+        source=TemplateStore(source),
+        at=when,
+        out_dir=out_dir,
+    )
+    if result.warning:
+        out.print(f"Note: {result.warning}", markup=False)
+    out.print(f"[bold]Template[/] {result.template_id} ({result.segment.value})")
+    for name, value in result.headers.items():
+        out.print(f"[bold]{name}:[/] {value}", highlight=False, soft_wrap=True)
+    out.print(f"[bold]HTML:[/] {result.html_path.as_uri()}")
+    out.rule("Text part")
+    out.print(result.email.text, markup=False, highlight=False)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(result.html_path.as_uri())

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Annotated
 
+import typer
 from rich import box
 from rich.table import Table
 
 from campaigns.christmas_campaign.timing import Timing, duration_text, plan_schedule
 from campaigns.christmas_campaign.variables import days_until_christmas
+from campaigns.cli.output import handled, out
 from campaigns.errors import InputError
 from campaigns.models import Segment, iana_zone
+from campaigns.settings import load_settings
 
 
 @dataclass(frozen=True)
@@ -155,3 +159,54 @@ def timing_summary(timing: Timing, zone_name: str) -> str:
 def zone_label(zone: tzinfo, start: datetime) -> str:
     key = getattr(zone, "key", None)
     return str(key) if key else str(start.astimezone(zone).tzname() or "local")
+
+
+@handled
+def simulate(
+    segment: Annotated[Segment, typer.Option(help="The contact's segment.")],
+    start: Annotated[
+        str | None, typer.Option(help="Signup time, ISO 8601 (no offset: read in --tz).")
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            help="The contact's IANA zone, e.g. Europe/Paris (default: CAMPAIGN_TIMEZONE)."
+        ),
+    ] = None,
+    testing: Annotated[
+        bool,
+        typer.Option(
+            "--testing/--production",
+            help="The TESTING_MODE table at SEQUENCE_TIME_SCALE (default: the production table).",
+        ),
+    ] = False,
+    time_scale: Annotated[
+        float | None,
+        typer.Option(
+            help="Divide every delay (default: 1, or SEQUENCE_TIME_SCALE with --testing)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the steps as a JSON list, for scripts.")
+    ] = False,
+) -> None:
+    """The due times of one signup, which steps move or drop and why; no network at all."""
+    import json
+
+    settings = load_settings()
+    zone = parse_zone(tz) if tz else settings.campaign_zone
+    begin = parse_start(start, zone)
+    scale = (
+        time_scale if time_scale is not None else (settings.sequence_time_scale if testing else 1)
+    )
+    if scale <= 0:
+        raise InputError("--time-scale must be positive.")
+    chosen = settings.model_copy(update={"testing_mode": testing, "sequence_time_scale": scale})
+    timing = Timing.from_settings(chosen, now=begin)
+    rows = timeline(segment, begin, zone, timing)
+    if as_json:
+        typer.echo(json.dumps([row.as_json() for row in rows], indent=2))
+        return
+    label = zone_label(zone, begin)
+    out.print(timeline_table(rows, segment, label, begin.astimezone(zone)))
+    out.print(timing_summary(timing, label), highlight=False)

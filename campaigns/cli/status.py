@@ -7,16 +7,17 @@ cancelled. When Prefect cannot be reached the Notion half is still shown, with a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.table import Table
 
 from campaigns.christmas_campaign.sequence import EMAIL_COUNT, template_id_for
-from campaigns.cli.output import utc
+from campaigns.cli.output import err, handled, out, utc
 from campaigns.errors import CommandError, OrchestrationError
 from campaigns.models import Contact, SendRecord
 from campaigns.notion_crm import NotionCRM
-from campaigns.settings import Settings
+from campaigns.settings import Settings, load_settings
 
 
 @dataclass(frozen=True)
@@ -130,3 +131,13 @@ def steps_table(status: ContactStatus) -> Table:
             step.resend_id,
         )
     return table
+
+
+@handled
+def status(email: Annotated[str, typer.Argument(help="The contact's address.")]) -> None:
+    """A contact's segment and status, and its seven emails (Prefect and Notion)."""
+    result = read_status(load_settings(), email)
+    if result.prefect_problem:
+        err.print(f"Warning: Prefect not read: {result.prefect_problem}", markup=False)
+    out.print(contact_table(result))
+    out.print(steps_table(result))

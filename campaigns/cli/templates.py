@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import typer
 from rich.table import Table
 
 from campaigns.christmas_campaign.emails import check_template
 from campaigns.christmas_campaign.sequence import EMAIL_COUNT, template_id_for
+from campaigns.cli.output import handled, out
 from campaigns.errors import TemplateError
 from campaigns.models import EmailTemplate, Segment, TemplateSegment, TemplateStatus
 from campaigns.notion_crm import NotionCRM
+from campaigns.settings import load_settings
 
 
 @dataclass
@@ -105,3 +108,42 @@ def problem_lines(checks: list[TemplateCheck]) -> list[str]:
                     for problem in entry.problems
                 )
     return lines
+
+
+app = typer.Typer(
+    help="Seed the campaign's templates into Notion, or check the ones there.",
+    no_args_is_help=True,
+)
+
+
+@app.command("seed")
+@handled
+def seed() -> None:
+    """Write the repository's eleven templates into Notion as Active (by Template ID)."""
+    from campaigns.christmas_campaign.seed_templates import seed_templates
+
+    report = seed_templates(NotionCRM.from_settings(load_settings()))
+    table = Table(title="Templates seeded")
+    table.add_column("Template ID")
+    table.add_column("Action")
+    for template_id in report.created:
+        table.add_row(template_id, "created")
+    for template_id in report.updated:
+        table.add_row(template_id, "updated")
+    out.print(table)
+    out.print(report.summary())
+
+
+@app.command("check")
+@handled
+def check() -> None:
+    """Report every template of the three segments that is missing, Draft, empty or invalid."""
+    checks = check_templates(NotionCRM.from_settings(load_settings()))
+    out.print(check_table(checks))
+    problems = problem_lines(checks)
+    for line in problems:
+        out.print(line, markup=False)
+    if problems:
+        out.print(f"{sum(not c.ok for c in checks)} of {len(checks)} templates need fixing.")
+        raise typer.Exit(1)
+    out.print(f"All {len(checks)} templates are ready for the three segments.")

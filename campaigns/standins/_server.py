@@ -69,6 +69,10 @@ class StandInServer:
         """Service-specific `/__standin/...` endpoints; None when the path is not one."""
         return None
 
+    def web_page(self, request: Request) -> Reply | None:
+        """A page for people (no key, no rate limit); None when the path is not one."""
+        return None
+
     def decorate(self, reply: Reply, request: Request) -> None:
         """Add headers every reply of the service carries."""
 
@@ -201,6 +205,9 @@ class StandInServer:
     def dispatch(self, request: Request) -> Reply:
         if request.path.startswith(CONTROL_PREFIX):
             return self._control(request)
+        page = self.web_page(request) if request.method == "GET" else None
+        if page is not None:
+            return page
         received = now_iso()
         reply = self._process(request)
         self.decorate(reply, request)

@@ -46,9 +46,12 @@ class Request:
 
 @dataclass
 class Reply:
+    """An answer: `body` as JSON, or as text of `content_type` when that is given (a page)."""
+
     status: int
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
 
 
 def now_iso() -> str:
@@ -123,9 +126,13 @@ class _Handler(BaseHTTPRequestHandler):
             standin.finish(request)
 
     def _write(self, reply: Reply) -> None:
-        payload = b"" if reply.body is None else dump_json(reply.body)
+        if reply.content_type is not None:
+            payload, content_type = str(reply.body).encode("utf-8"), reply.content_type
+        else:
+            payload = b"" if reply.body is None else dump_json(reply.body)
+            content_type = "application/json; charset=utf-8"
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
         for name, value in reply.headers.items():
             self.send_header(name, value)

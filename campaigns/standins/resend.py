@@ -2,7 +2,8 @@
 
 It accepts what the `resend` SDK sends when `resend.api_url` points at it, validates like Resend,
 honours `Idempotency-Key` the way Resend documents it, and keeps every accepted email in an
-outbox (`.emails`, `GET /__standin/emails`) instead of delivering it.
+outbox (`.emails`, `GET /__standin/emails`) instead of delivering it. People read that outbox
+in a browser at `/outbox/` (`outbox_page`): the demo's window onto its emails.
 
 An idempotency key stays "in progress" until the reply of its first request has been written,
 including any scripted "after" delay, so a retry sent while the first attempt hangs gets 409
@@ -23,6 +24,8 @@ from typing import Any, ClassVar
 
 from campaigns.standins._server import StandInServer
 from campaigns.standins._wire import ApiError, Reply, Request, dump_json
+from campaigns.standins.outbox_page import PATH as OUTBOX_PATH
+from campaigns.standins.outbox_page import outbox_reply
 from campaigns.standins.resend_validation import invalid, validate_email
 
 IDEMPOTENCY_TTL = 24 * 3600.0
@@ -222,6 +225,15 @@ class ResendStandIn(StandInServer):
         if request.path.rstrip("/") == "/__standin/emails" and request.method == "GET":
             return Reply(200, self.emails)
         return None
+
+    def web_page(self, request: Request) -> Reply | None:
+        """The outbox page (`outbox_page.PATH`): every accepted email, as its recipient sees it."""
+        return outbox_reply(request.path, self.emails)
+
+    @property
+    def outbox_url(self) -> str:
+        """Where people read the outbox in a browser."""
+        return self.url + OUTBOX_PATH
 
     # --- the Python side ---------------------------------------------------------------------
 

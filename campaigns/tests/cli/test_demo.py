@@ -4,6 +4,7 @@ and Ctrl-C stops everything the demo started.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -18,13 +19,19 @@ from typing import Any
 import pytest
 
 from campaigns.christmas_campaign.sequence import template_id_for
-from campaigns.cli import chromium
-from campaigns.cli.outbox import OutboxServer, emails_from_state
-from campaigns.cli.outbox_page import recipient, tag
 from campaigns.models import Segment
+from campaigns.standins.outbox_page import recipient, tag
+from campaigns.standins.resend import ResendStandIn
+from campaigns.tests import chromium
 from campaigns.tests.cli.conftest import run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+
+def emails_from_state(state_dir: Path) -> list[dict[str, Any]]:
+    """The outbox the demo's Resend stand-in saved in its sandbox."""
+    data = json.loads((state_dir / "resend.json").read_text(encoding="utf-8"))
+    return list(data["emails"])
 
 
 def _by_recipient(emails: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -62,11 +69,8 @@ def test_demo_twice_in_one_sandbox(tmp_path: Path) -> None:
     assert first.output.count("Completed") == 3
 
     if chromium.find_chromium() is not None:
-        server = OutboxServer(lambda: emails_from_state(state), live=False)
-        try:
-            dom = chromium.dump_dom(server.start())
-        finally:
-            server.stop()
+        with ResendStandIn(state_path=state / "resend.json") as standin:
+            dom = chromium.dump_dom(standin.outbox_url)
         assert len(re.findall(r'<article class="email"', dom)) == 21
 
     second = run(

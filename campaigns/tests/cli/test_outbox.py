@@ -1,4 +1,5 @@
-"""The outbox page: 21 real emails (rendered and sent as the flow does) listed and rendered."""
+"""The outbox page the Resend stand-in serves: 21 real emails (rendered and sent as the flow
+does) listed and rendered."""
 
 from __future__ import annotations
 
@@ -18,14 +19,13 @@ from campaigns.christmas_campaign.sequence import CAMPAIGN, build_schedule, clas
 from campaigns.christmas_campaign.tasks.delivery import send_tags
 from campaigns.christmas_campaign.template_files import load_templates
 from campaigns.christmas_campaign.variables import unsubscribe_link, variables_for
-from campaigns.cli import chromium
-from campaigns.cli.outbox import OutboxServer
-from campaigns.cli.outbox_page import render_page
 from campaigns.idempotency import send_key
 from campaigns.mailer import OutgoingEmail, ResendMailer
 from campaigns.notion_crm import NotionCRM
 from campaigns.settings import load_settings
+from campaigns.standins.outbox_page import render_page
 from campaigns.standins.resend import ResendStandIn
+from campaigns.tests import chromium
 from campaigns.tests.cli.conftest import no_traceback, run
 
 needs_chromium = pytest.mark.skipif(
@@ -62,11 +62,7 @@ def outbox(
 ) -> Iterator[str]:
     """The outbox page of a Resend stand-in that accepted the 21 emails; its URL."""
     send_the_sequence(mailer)
-    server = OutboxServer(lambda: resend_standin.emails, live=False)
-    try:
-        yield server.start()
-    finally:
-        server.stop()
+    yield resend_standin.outbox_url
 
 
 def test_the_page_lists_every_email(outbox: str, resend_standin: ResendStandIn) -> None:
@@ -82,10 +78,12 @@ def test_the_page_lists_every_email(outbox: str, resend_standin: ResendStandIn) 
     assert page.count("Plain-text part") == 21
     assert "List-Unsubscribe-Post" in page
     assert 'data-email-count="21"' in page
+    assert httpx.get(outbox.removesuffix("outbox/") + "emails").status_code == 401  # API: key
 
 
 def test_each_email_opens_alone(outbox: str, resend_standin: ResendStandIn) -> None:
-    """`/emails/<id>` serves the email's own HTML, under a policy that loads nothing external."""
+    """`/outbox/emails/<id>` serves the email's own HTML, under a policy that loads nothing
+    external."""
     first = resend_standin.emails[0]
     reply = httpx.get(f"{outbox}emails/{first['id']}")
     assert reply.text == first["html"]
@@ -134,7 +132,7 @@ def test_outbox_command_serves_a_saved_sandbox(
     (state / "resend.json").write_text(json.dumps({"emails": resend_standin.emails}))
     result = run("outbox", "--state-dir", str(state), "--port", "0", "--for", "0.2")
     assert result.exit_code == 0, result.output
-    assert re.search(r"21 emails at http://127\.0\.0\.1:\d+/", result.output)
+    assert re.search(r"21 emails at http://127\.0\.0\.1:\d+/outbox/", result.output)
 
 
 def test_outbox_command_without_a_sandbox(bare_env: Path) -> None:

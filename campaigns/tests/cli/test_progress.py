@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from campaigns.cli.progress import DemoWatch, LiveReporter, NextStep, PlainReporter
-from campaigns.cli.sandbox import demo_signups
+from campaigns.cli.demo.progress import DemoWatch, LiveReporter, NextStep, PlainReporter
+from campaigns.cli.demo.sandbox import demo_signups
 
 
 def _email(to: str, number: int, segment: str) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def test_plain_and_live_reporters(monkeypatch: pytest.MonkeyPatch, capsys: Any) 
     assert "1/21 emails sent" in printed
 
     console = Console(record=True, width=160)
-    monkeypatch.setattr("campaigns.cli.progress.out", console)
+    monkeypatch.setattr("campaigns.cli.demo.progress.out", console)
     reporter = LiveReporter("Outbox: http://127.0.0.1:8025/")
     reporter.update(snapshot)
     reporter.close()

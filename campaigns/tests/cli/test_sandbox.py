@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
-from campaigns.cli.sandbox import Sandbox, demo_signups
+from campaigns.cli.demo.sandbox import Sandbox, demo_signups
 from campaigns.errors import SandboxError
 from campaigns.tests.cli.conftest import no_traceback, run
 

@@ -22,13 +22,12 @@ import httpx
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.cli import orchestration
-from campaigns.cli.demo_report import print_summary, upcoming_reader, where_to_look
-from campaigns.cli.outbox import OutboxServer
+from campaigns.cli.demo.progress import DemoWatch, LiveReporter, PlainReporter, Reporter, Snapshot
+from campaigns.cli.demo.report import print_summary, upcoming_reader, where_to_look
+from campaigns.cli.demo.sandbox import Sandbox, demo_signups
 from campaigns.cli.output import out
-from campaigns.cli.progress import DemoWatch, LiveReporter, PlainReporter, Reporter, Snapshot
-from campaigns.cli.sandbox import Sandbox, demo_signups
 from campaigns.errors import CampaignError, CommandError, DemoTimeout
-from campaigns.local_stack import LocalStack
+from campaigns.local_stack import LocalStack, free_port
 from campaigns.models import SequenceStatus, Signup
 
 DEFAULT_TIME_SCALE = 27.0  # the 27-minute TESTING_MODE table in 60 seconds
@@ -54,14 +53,17 @@ def run_demo(options: DemoOptions) -> Snapshot:
             out.print(f"Emptied the sandbox {sandbox.root} ({', '.join(removed) or 'nothing'}).")
         run = sandbox.next_run()
         signups = demo_signups(run)
-        stack = LocalStack(sandbox.root, time_scale=options.time_scale, ui=options.interactive)
+        stack = LocalStack(
+            sandbox.root,
+            time_scale=options.time_scale,
+            ui=options.interactive,
+            resend_port=free_port(options.outbox_port),
+        )
         with contextlib.ExitStack() as cleanup, _signals_interrupt():
             cleanup.callback(_stop, stack)
             out.print(f"Sandbox: {sandbox.root} (demo run {run}).")
             _start(stack, options.interactive)
-            outbox = OutboxServer(lambda: stack.resend.emails, port=options.outbox_port)
-            outbox_url = outbox.start()
-            cleanup.callback(outbox.stop)
+            outbox_url = stack.resend.outbox_url
             ui_url = stack.api_url.removesuffix("/api") + "/runs" if options.interactive else ""
             with temporary_settings(updates={PREFECT_API_URL: stack.api_url}):
                 runs = _enroll(signups)

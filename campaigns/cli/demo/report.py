@@ -11,10 +11,10 @@ from rich.table import Table
 from campaigns.christmas_campaign.sequence import EMAIL_COUNT
 from campaigns.christmas_campaign.topology import contact_tag
 from campaigns.cli import orchestration
-from campaigns.cli.outbox_page import tag
+from campaigns.cli.demo.progress import NextStep, Snapshot, Upcoming
 from campaigns.cli.output import out
-from campaigns.cli.progress import NextStep, Snapshot, Upcoming
 from campaigns.models import Signup
+from campaigns.standins.outbox_page import tag
 
 
 def upcoming_reader(signups: list[Signup]) -> Upcoming:

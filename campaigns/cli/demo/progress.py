@@ -17,9 +17,9 @@ from rich.table import Table
 from rich.text import Text
 
 from campaigns.christmas_campaign.sequence import EMAIL_COUNT, classify_segment
-from campaigns.cli.outbox_page import recipient, tag
 from campaigns.cli.output import out
 from campaigns.models import Segment, Signup
+from campaigns.standins.outbox_page import recipient, tag
 
 log = logging.getLogger("campaigns.cli")
 Emails = Callable[[], list[dict[str, Any]]]

@@ -1,15 +1,28 @@
-"""The HTML of the outbox page: pure functions from the stand-in's outbox records to a page.
+"""The outbox page the Resend stand-in serves at `/outbox/`: every email it accepted, rendered
+as the recipient sees it (the demo's window onto its emails).
 
-Every value taken from an email is escaped; an email's own HTML goes into an iframe's `srcdoc`
-attribute (attribute-escaped) inside `sandbox`, so it renders as in a mail client but can run
-nothing and reach nothing.
+Pure functions from the stand-in's outbox records to a page, and `outbox_reply`, which answers
+the page's paths. Every value taken from an email is escaped; an email's own HTML goes into an
+iframe's `srcdoc` attribute (attribute-escaped) inside `sandbox`, so it renders as in a mail
+client but can run nothing and reach nothing. A Content-Security-Policy that allows nothing from
+outside keeps the page, and every email in it, free of external resources.
 """
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from html import escape
 from typing import Any
+
+from campaigns.standins._wire import Reply
+
+PATH = "/outbox/"
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "script-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'"
+)
+EMAIL_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 STYLE = """
 body{margin:0;font:15px/1.5 system-ui,Arial,sans-serif;background:#eef0f2;color:#1d2329}
@@ -37,12 +50,13 @@ pre{white-space:pre-wrap;font-size:13px;background:#f8f9fa;padding:10px;border-r
 p.empty{background:#fff;padding:24px;border-radius:8px}
 p.open{padding:0 16px 12px;margin:0;font-size:13px}
 """
-REFRESH = """
-<script>
-(function(){var n=%d;setInterval(function(){fetch('/count').then(function(r){return r.json()})
-.then(function(j){if(j.count!==n){location.reload()}}).catch(function(){})},3000)})();
-</script>
-"""
+REFRESH = (
+    "\n<script>\n(function(){var n=%d;setInterval(function(){"
+    f"fetch('{PATH}count')"
+    ".then(function(r){return r.json()})\n"
+    ".then(function(j){if(j.count!==n){location.reload()}}).catch(function(){})},3000)})();\n"
+    "</script>\n"
+)
 
 
 def tag(email: dict[str, Any], name: str) -> str:
@@ -134,7 +148,7 @@ def _article(email: dict[str, Any]) -> str:
         f"<details><summary>Plain-text part</summary><pre>{escape(str(email.get('text') or ''))}"
         "</pre></details>\n"
         f"<details><summary>Headers</summary><dl>{header_rows}</dl></details>\n"
-        f'<p class="open"><a href="/emails/{escape(email_id)}" target="_blank">'
+        f'<p class="open"><a href="{PATH}emails/{escape(email_id)}" target="_blank">'
         "Open this email alone</a></p>\n"
         "</article>"
     )
@@ -144,3 +158,32 @@ def _joined(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return "" if value is None else str(value)
+
+
+def outbox_reply(path: str, emails: list[dict[str, Any]]) -> Reply | None:
+    """The answer to a GET of `path` under `PATH`; None when `path` is not the outbox's."""
+    if not (path + "/").startswith(PATH):
+        return None
+    rest = path.removeprefix(PATH.rstrip("/")).strip("/")
+    if rest == "":
+        return _reply(200, "text/html; charset=utf-8", render_page(emails, live=True), CSP)
+    if rest == "count":
+        return _reply(200, "application/json", json.dumps({"count": len(emails)}), CSP)
+    if rest == "emails.json":
+        keys = ("id", "to", "subject", "received_at", "tags")
+        summary = [{key: email.get(key) for key in keys} for email in emails]
+        return _reply(200, "application/json", json.dumps(summary), CSP)
+    wanted = rest.removeprefix("emails/")
+    match = next((e for e in emails if e.get("id") == wanted), None) if wanted != rest else None
+    if match is None:
+        return _reply(404, "text/plain; charset=utf-8", "No such email.\n", CSP)
+    return _reply(200, "text/html; charset=utf-8", str(match.get("html", "")), EMAIL_CSP)
+
+
+def _reply(status: int, content_type: str, body: str, csp: str) -> Reply:
+    headers = {
+        "Content-Security-Policy": csp,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Reply(status, body, headers, content_type=content_type)
