@@ -8,7 +8,6 @@ import pytest
 
 from campaigns import errors
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
-from campaigns.conftest import make_api
 from campaigns.models import (
     EmailTemplate,
     NewSend,
@@ -22,6 +21,7 @@ from campaigns.models import (
 from campaigns.notion_crm import NotionCRM
 from campaigns.notion_schema import schema_problems
 from campaigns.standins.notion import NotionStandIn
+from campaigns.tests.fixtures import make_api
 
 SIGNUP = SAMPLE_SIGNUPS[Segment.CRITICAL]
 WHEN = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)

@@ -12,8 +12,8 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from campaigns.christmas_campaign.deployments import deploy_all
 from campaigns.christmas_campaign.topology import FLOW_RUN_COMMAND, SILENT_RUN_AUTOMATION
-from campaigns.conftest import forget_deployment
 from campaigns.errors import OrchestrationError
+from campaigns.tests.fixtures import forget_deployment
 
 POOL = "deploy-all-test-pool"  # the shared test server may already hold christmas-pool
 

@@ -1,6 +1,7 @@
 """Fixtures of the `campaign` command tests: a runner, the stand-ins in the environment, Prefect.
 
-`prefect_server` is the session fixture of `campaigns/conftest.py`, shared with the flow tests.
+`prefect_server` is the session fixture of `campaigns/tests/fixtures.py`, shared with the flow
+tests.
 """
 
 from __future__ import annotations

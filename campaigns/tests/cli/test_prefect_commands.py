@@ -23,11 +23,11 @@ from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
 from campaigns.cli.doctor import Result
 from campaigns.cli.doctor_services import prefect_checks
 from campaigns.cli.orchestration import deployment_states
-from campaigns.conftest import forget_deployment
 from campaigns.models import Segment, SequenceStatus
 from campaigns.notion_crm import NotionCRM
 from campaigns.settings import load_settings
 from campaigns.tests.cli.conftest import no_traceback, run
+from campaigns.tests.fixtures import forget_deployment
 
 pytestmark = pytest.mark.timeout(300)
 SIGNUP_ARGS = [

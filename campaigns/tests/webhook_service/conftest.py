@@ -27,7 +27,6 @@ from fastapi.testclient import TestClient
 from standardwebhooks.webhooks import Webhook, hmac_data
 
 from campaigns.christmas_campaign.samples import SAMPLE_SIGNUPS
-from campaigns.conftest import make_api
 from campaigns.errors import OrchestratorUnavailable
 from campaigns.models import (
     Contact,
@@ -43,6 +42,7 @@ from campaigns.notion_crm import NotionCRM
 from campaigns.settings import Settings, load_settings
 from campaigns.standins.notion import NotionStandIn
 from campaigns.testing import NOTION_TOKEN, RESEND_KEY
+from campaigns.tests.fixtures import make_api
 from campaigns.unsubscribe import make_token
 from campaigns.webhook_service.app import create_app
 from campaigns.webhook_service.services import WebhookServices

@@ -1,4 +1,8 @@
-"""Fixtures shared by every test: the wire-compatible stand-ins and adapters pointed at them."""
+"""Fixtures shared by every test: the wire-compatible stand-ins and adapters pointed at them.
+
+A pytest plugin (`-p campaigns.tests.fixtures` in pyproject's addopts) rather than a
+`campaigns/conftest.py`, so that nothing of the test suite ends up in the built wheel.
+"""
 
 from __future__ import annotations
 
