@@ -203,7 +203,7 @@ def reconcile_signups(report: Report) -> set[str]:
     """Start again each lost signup; return the contacts whose signup has a run on it now."""
     since = report.now - timedelta(days=report.timing.lookback_days)
     by_email: dict[str, list[FlowRun]] = defaultdict(list)
-    for run in troubled_signup_runs(since):
+    for run in troubled_signup_runs(since, running_since=report.now - report.lost_after):
         email = run.parameters.get("email")
         if isinstance(email, str) and email.strip():
             by_email[email.strip().lower()].append(run)

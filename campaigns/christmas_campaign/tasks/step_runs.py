@@ -20,6 +20,7 @@ from prefect.client.schemas.filters import (
     FlowFilterName,
     FlowRunFilter,
     FlowRunFilterExpectedStartTime,
+    FlowRunFilterStartTime,
     FlowRunFilterState,
     FlowRunFilterStateType,
     FlowRunFilterTags,
@@ -90,17 +91,24 @@ def contact_signup_runs(email: str) -> list[FlowRun]:
     )
 
 
-def troubled_signup_runs(since: datetime) -> list[FlowRun]:
-    """Orchestrator runs expected to start after `since` that ended Failed or Crashed, or sit
-    Pending or Running (a worker may have died while starting or running them)."""
-    troubled = [StateType.FAILED, StateType.CRASHED, StateType.PENDING, StateType.RUNNING]
-    return _read(
-        FlowFilter(name=FlowFilterName(any_=[ORCHESTRATOR_FLOW_NAME])),
-        FlowRunFilter(
-            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=troubled)),
-            expected_start_time=FlowRunFilterExpectedStartTime(after_=since),
-        ),
+def troubled_signup_runs(since: datetime, running_since: datetime) -> list[FlowRun]:
+    """Orchestrator runs expected to start after `since` that ended Failed or Crashed, sit
+    Pending (a worker may have died while starting them), or have been Running since before
+    `running_since` (a worker may have died while running them; the many healthy runs of a
+    burst are not read)."""
+    troubled = [StateType.FAILED, StateType.CRASHED, StateType.PENDING]
+    orchestrator = FlowFilter(name=FlowFilterName(any_=[ORCHESTRATOR_FLOW_NAME]))
+    expected = FlowRunFilterExpectedStartTime(after_=since)
+    ended_or_waiting = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=troubled)),
+        expected_start_time=expected,
     )
+    running_long = FlowRunFilter(
+        state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING])),
+        expected_start_time=expected,
+        start_time=FlowRunFilterStartTime(before_=running_since),
+    )
+    return [*_read(orchestrator, ended_or_waiting), *_read(orchestrator, running_long)]
 
 
 def running_runs(flow_name: str) -> list[FlowRun]:

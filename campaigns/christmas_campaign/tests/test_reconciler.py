@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import stamina
-from prefect import get_client
+from prefect import flow, get_client
 from prefect.client.schemas.filters import (
     ArtifactCollectionFilter,
     ArtifactCollectionFilterKey,
@@ -27,6 +27,7 @@ from campaigns.christmas_campaign.flows.reconciler import (
     Report,
     christmas_reconcile,
     judge,
+    reconcile_signups,
 )
 from campaigns.christmas_campaign.flows.send_email import christmas_send_email
 from campaigns.christmas_campaign.reconcile import Verdict
@@ -193,6 +194,32 @@ def test_a_run_silent_for_too_long_is_lost(reconcile_env: NotionCRM) -> None:
 
     assert finding.verdict == Verdict.LOST and finding.stale
     assert "Running with no heartbeat" in finding.reason
+
+
+@flow
+def _signup_pass_at(now: datetime) -> list[dict[str, str]]:
+    """One signup pass of the reconciler as if the clock said `now`."""
+    report = Report(now=now, timing=load_settings().reconciler)
+    reconcile_signups(report)
+    return report.rows
+
+
+def test_a_signup_run_silent_for_too_long_is_started_again(reconcile_env: NotionCRM) -> None:
+    """An orchestrator run left Running with no heartbeat is marked Crashed and started again;
+    one that has just started is left alone."""
+    signup = _signup()
+    lost = trigger_orchestrator(signup, source="test")
+    _set_state(lost, Running())
+    timing = load_settings().reconciler
+
+    assert _signup_pass_at(datetime.now(UTC)) == []
+    later = datetime.now(UTC) + timedelta(seconds=timing.lost_after_seconds + 60)
+    (row,) = _signup_pass_at(later)
+
+    assert row["verdict"] == "re-driven" and "Running with no heartbeat" in row["why"]
+    first, again = _runs(ORCHESTRATOR_FLOW_NAME, signup.email)
+    assert first.id == lost.id and first.state is not None and first.state.is_crashed()
+    assert again.parameters == lost.parameters
 
 
 def test_last_sign_of_life_is_the_runs_newest_event(reconcile_env: NotionCRM) -> None:
