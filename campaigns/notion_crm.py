@@ -31,6 +31,7 @@ from campaigns.settings import Settings
 
 log = logging.getLogger("campaigns.notion")
 _OLDEST_FIRST = [{"timestamp": "created_time", "direction": "ascending"}]
+_ALL: dict[str, Any] = {"sorts": _OLDEST_FIRST}  # no filter: every row
 
 
 class NotionCRM:
@@ -87,6 +88,16 @@ class NotionCRM:
         return [
             CONTACTS.read(page) for page in self.api.query(what, self.data_source("contacts"), body)
         ]
+
+    def all_contacts(self) -> list[Contact]:
+        """Every contact (100 per request, oldest first)."""
+        pages = self.api.query("listing every contact", self.data_source("contacts"), _ALL)
+        return [CONTACTS.read(page) for page in pages]
+
+    def all_sends(self) -> list[SendRecord]:
+        """Every row of the send log (100 per request, oldest first)."""
+        pages = self.api.query("reading the whole send log", self.data_source("sends"), _ALL)
+        return [SENDS.read(page) for page in pages]
 
     def find_or_create_contact(self, signup: Signup) -> Contact:
         """The contact of this address, created with name and business only when missing."""

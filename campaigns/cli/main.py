@@ -4,7 +4,7 @@
     campaign outbox               the demo's emails, as the recipients see them
     campaign doctor               check settings, Notion, Resend and Prefect
     campaign deploy | worker | serve
-    campaign signup | status | cancel | preview | simulate | templates seed|check
+    campaign signup | status | cancel | preview | simulate | report | templates seed|check
 
 Every command prints one line starting with `Error:` (and exits 1) when something it expects
 can go wrong does; `--debug` shows the traceback instead.
@@ -17,7 +17,17 @@ from typing import Annotated
 
 import typer
 
-from campaigns.cli import cancel, doctor, preview, signup, simulate, stack, status, templates
+from campaigns.cli import (
+    cancel,
+    doctor,
+    preview,
+    report,
+    signup,
+    simulate,
+    stack,
+    status,
+    templates,
+)
 from campaigns.cli.demo import command as demo
 from campaigns.cli.output import configure_cli_logging
 
@@ -66,5 +76,6 @@ app.command("status")(status.status)
 app.command("cancel")(cancel.cancel)
 app.command("preview")(preview.preview)
 app.command("simulate")(simulate.simulate)
+app.command("report")(report.report)
 app.command("doctor")(doctor.doctor)
 app.add_typer(templates.app, name="templates")
