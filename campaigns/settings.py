@@ -255,6 +255,12 @@ class Settings(BaseSettings):
         description="A Running run silent (no heartbeat) or a Pending run not started for this "
         "long is marked Crashed and re-driven (300 s; 90 s in TESTING_MODE).",
     )
+    report_every_seconds: float | None = Field(
+        default=None,
+        ge=60,
+        description="How often the `christmas-report` deployment publishes the campaign report "
+        "as an artifact (86400 s, daily; 300 s in TESTING_MODE).",
+    )
     reconcile_lookback_days: float = Field(
         default=14,
         gt=0,
@@ -381,6 +387,11 @@ class Settings(BaseSettings):
             lookback_days=self.reconcile_lookback_days,
             max_redrives=self.reconcile_max_redrives,
         )
+
+    @property
+    def report_interval_seconds(self) -> float:
+        """How often the report is published, with the TESTING_MODE default where unset."""
+        return _pick(self.report_every_seconds, 86400, 300, self.testing_mode)
 
     @property
     def notion_base_url(self) -> str:

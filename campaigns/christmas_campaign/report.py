@@ -160,3 +160,57 @@ def build_report(contacts: Iterable[Contact], sends: Iterable[SendRecord]) -> Ca
         total.add([metric])
     conversion = {s: Conversion(enrolled[s], converted[s]) for s in Segment}
     return CampaignReport(by_step, by_segment, total, conversion, len(people), rows)
+
+
+def report_markdown(report: CampaignReport, notion_requests: int) -> str:
+    """The report as markdown tables, as the Prefect UI shows an artifact."""
+
+    def table(first: str, rows: list[tuple[str, Counts]]) -> list[str]:
+        lines = [
+            "| " + " | ".join([first, *(m.capitalize() for m in METRICS)]) + " |",
+            "|---" + "|---:" * len(METRICS) + "|",
+        ]
+        lines += [
+            "| " + " | ".join([label, *(str(counts[m]) for m in METRICS)]) + " |"
+            for label, counts in rows
+        ]
+        return lines
+
+    steps = [(f"Email {n}", c) for n, c in sorted(report.by_step.items())]
+    segments = [(s.value, c) for s, c in report.by_segment.items()]
+    rates = [
+        "| Segment | "
+        + " | ".join(name.capitalize() for name, _, _ in RATES)
+        + " | Booked calls |",
+        "|---" + "|---:" * (len(RATES) + 1) + "|",
+    ]
+    for segment, counts in report.by_segment.items():
+        conversion = report.conversion[segment]
+        shown = [_percent(rate) for rate in counts.rates().values()]
+        booked = f"{conversion.converted}/{conversion.enrolled} ({_percent(conversion.rate)})"
+        rates.append("| " + " | ".join([segment.value, *shown, booked]) + " |")
+    return "\n".join(
+        [
+            "# Christmas campaign report",
+            "",
+            f"{report.contacts} contacts, {report.rows} send-log rows, read in "
+            f"{notion_requests} Notion requests.",
+            "",
+            "## By email",
+            "",
+            *table("Email", [*steps, ("Total", report.total)]),
+            "",
+            "## By segment",
+            "",
+            *table("Segment", segments),
+            "",
+            "## Rates",
+            "",
+            *rates,
+            "",
+        ]
+    )
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate:.0%}"

@@ -27,12 +27,14 @@ ORCHESTRATOR_FLOW_NAME = "christmas-email-sequence-orchestrator"
 SEND_FLOW_NAME = "christmas-send-email"
 CANCEL_FLOW_NAME = "christmas-cancel-sequence"
 RECONCILER_FLOW_NAME = "christmas-reconcile"
+REPORT_FLOW_NAME = "christmas-report"
 # The flows that do a contact's work (the reconciler only watches them; its own runs are
 # always scheduled ahead, so "nothing left to run" means none of these).
 CONTACT_FLOWS = (ORCHESTRATOR_FLOW_NAME, SEND_FLOW_NAME, CANCEL_FLOW_NAME)
 ORCHESTRATOR_DEPLOYMENT = "christmas-orchestrator"
 CANCEL_DEPLOYMENT = "christmas-cancel"
 RECONCILER_DEPLOYMENT = "christmas-reconciler"
+REPORT_DEPLOYMENT = "christmas-report"
 # The tag of a run that failed for a reason a person must fix (a Draft template, a bad signup):
 # its retries are cancelled and the reconciler reports it instead of starting it again.
 PERMANENT_FAILURE_TAG = "failure:permanent"
@@ -76,6 +78,9 @@ CANCEL_QUEUE = QueueSpec("christmas-cancel", concurrency_limit=2)
 # create has a key derived from what it replaces, so they create it once between them.
 RECONCILER_QUEUE = QueueSpec(RECONCILER_DEPLOYMENT, concurrency_limit=None)
 ORCHESTRATOR_QUEUE = QueueSpec("christmas-orchestrator", concurrency_limit=3)
+# The report reads and writes nothing of a contact; it comes last, and a pass left Pending by a
+# killed worker must not hold the next day's (so no limit either).
+REPORT_QUEUE = QueueSpec(REPORT_DEPLOYMENT, concurrency_limit=None)
 
 
 def step_queue(email_number: int) -> QueueSpec:
@@ -86,9 +91,10 @@ def step_queue(email_number: int) -> QueueSpec:
 def queues_by_priority() -> list[QueueSpec]:
     """The pool's queues, served in this order: stops, the reconciler (it heals the rest), then
     email 1 (it answers a signup), then new signups, then emails 2..7 in step order, so a
-    backlog drains oldest step first."""
+    backlog drains oldest step first, then the report."""
     later_steps = [step_queue(n) for n in range(2, EMAIL_COUNT + 1)]
-    return [CANCEL_QUEUE, RECONCILER_QUEUE, step_queue(1), ORCHESTRATOR_QUEUE, *later_steps]
+    first = [CANCEL_QUEUE, RECONCILER_QUEUE, step_queue(1), ORCHESTRATOR_QUEUE]
+    return [*first, *later_steps, REPORT_QUEUE]
 
 
 def deployment_path(flow_name: str, deployment: str) -> str:

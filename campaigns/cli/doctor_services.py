@@ -3,7 +3,7 @@
 Notion: the token, each database, and each property of the contract by exact name and type
 (a missing one is matched to a similar-looking column, so the fix is "rename X to Y"). Resend:
 the key, and the sender's domain when the key may list domains. Prefect: the API, the work
-pool, and the ten deployments.
+pool, and the 11 deployments.
 """
 
 from __future__ import annotations

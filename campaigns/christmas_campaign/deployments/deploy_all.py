@@ -1,13 +1,14 @@
-"""Register the Christmas campaign on a Prefect server: pool, queues, limits, ten deployments.
+"""Register the Christmas campaign on a Prefect server: pool, queues, limits, 11 deployments.
 
 Run by ops from a checkout:  python campaigns/christmas_campaign/deployments/deploy_all.py
 Then start a worker:         prefect worker start --pool christmas-pool --limit 6
                              (with the project's .venv/bin first on PATH: runs start `python`)
-Or, for local use without a work pool, serve all ten from this process:  ... deploy_all.py --serve
+Or, for local use without a work pool, serve them all from this process: ... deploy_all.py --serve
 
-The ten: `christmas-orchestrator`, `christmas-email-1` .. `-7` (docs/contract.md §4),
-`christmas-cancel` and `christmas-reconciler` (on a schedule, RECONCILE_EVERY_SECONDS), each on
-its own work queue with the priority and concurrency limit of `topology.queues_by_priority()`.
+They are `christmas-orchestrator`, `christmas-email-1` .. `-7` (docs/contract.md §4),
+`christmas-cancel`, and on schedules `christmas-reconciler` (RECONCILE_EVERY_SECONDS) and
+`christmas-report` (REPORT_EVERY_SECONDS), each on its own work queue with the priority and
+concurrency limit of `topology.queues_by_priority()`.
 It also creates the global rate limit `notion-api` every Notion call of a flow run draws from
 (at NOTION_REQUESTS_PER_SECOND less the webhook service's share), and the automation that marks
 a run Crashed when its heartbeats stop for LOST_RUN_AFTER_SECONDS (runs beat every
@@ -53,6 +54,9 @@ from campaigns.christmas_campaign.topology import (  # noqa: E402
     RECONCILER_DEPLOYMENT,
     RECONCILER_FLOW_NAME,
     RECONCILER_QUEUE,
+    REPORT_DEPLOYMENT,
+    REPORT_FLOW_NAME,
+    REPORT_QUEUE,
     SEND_FLOW_NAME,
     SILENT_RUN_AUTOMATION,
     WORK_POOL,
@@ -71,6 +75,7 @@ ORCHESTRATOR_ENTRY = f"{FLOWS_DIR}/orchestrator.py:christmas_email_sequence_orch
 SEND_ENTRY = f"{FLOWS_DIR}/send_email.py:christmas_send_email"
 CANCEL_ENTRY = f"{FLOWS_DIR}/cancel.py:christmas_cancel_sequence"
 RECONCILER_ENTRY = f"{FLOWS_DIR}/reconciler.py:christmas_reconcile"
+REPORT_ENTRY = f"{FLOWS_DIR}/report.py:christmas_report"
 TAGS = list(DEPLOYMENT_TAGS)
 
 
@@ -90,8 +95,8 @@ class DeploymentSpec:
 
 
 def deployment_specs(settings: Settings | None = None) -> list[DeploymentSpec]:
-    """The orchestrator, one deployment per send step (pausable alone), the cancel flow and the
-    reconciler, scheduled every RECONCILE_EVERY_SECONDS of `settings` (default: the environment)."""
+    """The orchestrator, one deployment per send step (pausable alone), the cancel flow, and the
+    reconciler and the report on the schedules of `settings` (default: the environment)."""
     specs = [
         DeploymentSpec(
             ORCHESTRATOR_FLOW_NAME,
@@ -120,7 +125,7 @@ def deployment_specs(settings: Settings | None = None) -> list[DeploymentSpec]:
             CANCEL_QUEUE.name,
         )
     )
-    timing = (settings or load_settings()).reconciler
+    chosen = settings or load_settings()
     specs.append(
         DeploymentSpec(
             RECONCILER_FLOW_NAME,
@@ -128,7 +133,17 @@ def deployment_specs(settings: Settings | None = None) -> list[DeploymentSpec]:
             RECONCILER_ENTRY,
             "Start again every signup and due email whose run was lost (crash, outage).",
             RECONCILER_QUEUE.name,
-            interval_seconds=timing.every_seconds,
+            interval_seconds=chosen.reconciler.every_seconds,
+        )
+    )
+    specs.append(
+        DeploymentSpec(
+            REPORT_FLOW_NAME,
+            REPORT_DEPLOYMENT,
+            REPORT_ENTRY,
+            "Publish the campaign report (per email and segment) as the artifact christmas-report.",
+            REPORT_QUEUE.name,
+            interval_seconds=chosen.report_interval_seconds,
         )
     )
     return specs
@@ -314,6 +329,7 @@ def serve_all(limit: int = WORKER_PROCESS_LIMIT) -> None:
         christmas_email_sequence_orchestrator,
     )
     from campaigns.christmas_campaign.flows.reconciler import christmas_reconcile
+    from campaigns.christmas_campaign.flows.report import christmas_report
     from campaigns.christmas_campaign.flows.send_email import christmas_send_email
 
     flows: dict[str, Flow[..., Any]] = {
@@ -321,6 +337,7 @@ def serve_all(limit: int = WORKER_PROCESS_LIMIT) -> None:
         SEND_ENTRY: christmas_send_email,
         CANCEL_ENTRY: christmas_cancel_sequence,
         RECONCILER_ENTRY: christmas_reconcile,
+        REPORT_ENTRY: christmas_report,
     }
     deployments = [
         flows[spec.entrypoint].to_deployment(

@@ -47,9 +47,9 @@ def deployed(prefect_server: None) -> Iterator[str]:
 
 
 def test_deploy_registers_everything_the_campaign_needs(deployed: str) -> None:
-    """Pool, queues, limits, automation and the ten deployments exist; a second deploy agrees."""
+    """Pool, queues, limits, automation and the 11 deployments exist; a second deploy agrees."""
     assert "Work pool christmas-pool created (process)." in deployed
-    assert deployed.count("Deployment ") == 10
+    assert deployed.count("Deployment ") == 11
     assert "Deployment christmas-email-sequence-orchestrator/christmas-orchestrator" in deployed
     assert "Deployment christmas-reconcile/christmas-reconciler registered." in deployed
     assert "Automation christmas-crash-silent-runs" in deployed
