@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from html import escape
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -28,6 +28,9 @@ from campaigns.cli.output import handled, out
 from campaigns.models import Segment
 from campaigns.settings import load_settings
 
+if TYPE_CHECKING:
+    from campaigns.notion_crm import NotionCRM
+
 # The stages of the funnel drawn per segment, and their colours.
 FUNNEL = (
     ("sent", "#1f4d3a"),
@@ -38,11 +41,12 @@ FUNNEL = (
 )
 
 
-def read_report() -> tuple[CampaignReport, int]:
-    """The report of the campaign in Notion, and how many Notion requests it took."""
+def read_report(crm: NotionCRM | None = None) -> tuple[CampaignReport, int]:
+    """The report of the campaign in Notion (the settings' unless `crm` is given), and how many
+    Notion requests it took."""
     from campaigns.notion_crm import NotionCRM
 
-    crm = NotionCRM.from_settings(load_settings())
+    crm = crm or NotionCRM.from_settings(load_settings())
     before = crm.api.request_count
     report = build_report(crm.all_contacts(), crm.all_sends())
     return report, crm.api.request_count - before
@@ -80,14 +84,14 @@ def percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate:.0%}"
 
 
-def _steps(report: CampaignReport) -> list[tuple[str, Counts]]:
+def step_rows(report: CampaignReport) -> list[tuple[str, Counts]]:
     return [
         *((f"Email {n}", c) for n, c in sorted(report.by_step.items())),
         ("Total", report.total),
     ]
 
 
-def _segments(report: CampaignReport) -> list[tuple[str, Counts]]:
+def segment_rows(report: CampaignReport) -> list[tuple[str, Counts]]:
     return [(segment.value, counts) for segment, counts in report.by_segment.items()]
 
 
@@ -147,8 +151,8 @@ def html_page(report: CampaignReport) -> str:
         f"<style>{style}</style></head><body>"
         f"<h1>Christmas campaign report</h1><p>{report.contacts} contacts, "
         f"{report.rows} send-log rows.</p>"
-        + table("By email", _steps(report))
-        + table("By segment", _segments(report))
+        + table("By email", step_rows(report))
+        + table("By segment", segment_rows(report))
         + f"<h2>Funnels</h2>{funnels}</body></html>\n"
     )
 
@@ -170,13 +174,18 @@ def report(
     if as_json:
         typer.echo(json.dumps({**figures.as_json(), "notion_requests": requests}, indent=2))
         return
-    out.print(counts_table("By email", _steps(figures)))
-    out.print(counts_table("By segment", _segments(figures)))
-    out.print(rates_table([*_segments(figures), ("Total", figures.total)], figures))
+    print_report(figures, requests)
+    if html is not None:
+        out.print(f"HTML report: {html.resolve().as_uri()}", markup=False)
+
+
+def print_report(figures: CampaignReport, requests: int) -> None:
+    """The report's tables in the terminal (`campaign report`, and the end of the demo)."""
+    out.print(counts_table("By email", step_rows(figures)))
+    out.print(counts_table("By segment", segment_rows(figures)))
+    out.print(rates_table([*segment_rows(figures), ("Total", figures.total)], figures))
     out.print(
         f"Read {figures.contacts} contacts and {figures.rows} send-log rows in {requests} "
         "Notion requests.",
         markup=False,
     )
-    if html is not None:
-        out.print(f"HTML report: {html.resolve().as_uri()}", markup=False)

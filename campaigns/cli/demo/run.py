@@ -26,6 +26,7 @@ from campaigns.cli.demo.progress import DemoWatch, LiveReporter, PlainReporter, 
 from campaigns.cli.demo.report import print_summary, upcoming_reader, where_to_look
 from campaigns.cli.demo.sandbox import Sandbox, demo_signups
 from campaigns.cli.output import out
+from campaigns.cli.report import print_report, read_report
 from campaigns.errors import CampaignError, CommandError, DemoTimeout
 from campaigns.local_stack import LocalStack, free_port
 from campaigns.models import SequenceStatus, Signup
@@ -70,6 +71,7 @@ def run_demo(options: DemoOptions) -> Snapshot:
                 snapshot = _follow(stack, signups, runs, options, outbox_url, ui_url)
             statuses = _final_statuses(stack, signups)
             print_summary(snapshot, statuses)
+            print_report(*read_report(stack.crm()))
             where_to_look(sandbox.root, outbox_url, ui_url, interactive=options.interactive)
             if options.interactive:
                 out.print("Everything keeps running so you can look around. Ctrl-C stops it all.")

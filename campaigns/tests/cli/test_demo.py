@@ -1,5 +1,5 @@
-"""`campaign demo` end to end: a real Prefect server, worker and stand-ins, 21 emails, twice;
-and Ctrl-C stops everything the demo started.
+"""`campaign demo` end to end: a real Prefect server, worker and stand-ins, 21 emails and the
+campaign report, twice; and Ctrl-C stops everything the demo started.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def test_demo_twice_in_one_sandbox(tmp_path: Path) -> None:
     first = run("demo", "--no-ui", "--state-dir", str(state), "--outbox-port", "0")
     assert first.exit_code == 0, first.output
     assert "All 21 emails arrived." in first.output
+    assert "Read 3 contacts and 21 send-log rows" in first.output  # the closing report
     assert "Stopped everything the demo started." in first.output
     emails = emails_from_state(state)
     assert len(emails) == 21
@@ -78,6 +79,7 @@ def test_demo_twice_in_one_sandbox(tmp_path: Path) -> None:
     )
     assert second.exit_code == 0, second.output
     assert "demo run 2" in second.output
+    assert "Read 6 contacts and 42 send-log rows" in second.output
     emails = emails_from_state(state)
     assert len(emails) == 42
     _assert_sequences(emails, "+demo2")
