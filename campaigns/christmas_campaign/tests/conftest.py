@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+import stamina
 
 from campaigns.christmas_campaign.seed_templates import seed_templates
 from campaigns.notion_crm import NotionCRM
@@ -31,3 +34,10 @@ def campaign_env(
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(str(tmp_path))  # no stray .env from the checkout
     return notion_crm
+
+
+@pytest.fixture
+def no_adapter_retries() -> Iterator[None]:
+    """Each Notion and Resend call is tried once, so an injected failure reaches the flow."""
+    with stamina.set_testing(True, attempts=1):
+        yield

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import stamina
 from prefect import get_client
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
@@ -34,13 +32,6 @@ from campaigns.standins.resend import ResendStandIn
 from campaigns.testing import unique_signup
 
 pytestmark = pytest.mark.usefixtures("send_deployments")
-
-
-@pytest.fixture
-def no_adapter_retries() -> Iterator[None]:
-    """Each Notion and Resend call is tried once, so an injected failure reaches the flow."""
-    with stamina.set_testing(True, attempts=1):
-        yield
 
 
 def _params(signup: Signup) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -274,12 +273,6 @@ def test_failed_signup_is_started_again_with_its_parameters(reconcile_env: Notio
     _set_state(runs[1], state)
     assert christmas_reconcile(return_state=True).is_completed()
     assert len(_runs(ORCHESTRATOR_FLOW_NAME, signup.email)) == 2
-
-
-@pytest.fixture
-def no_adapter_retries() -> Iterator[None]:
-    with stamina.set_testing(True, attempts=1):
-        yield
 
 
 @pytest.mark.usefixtures("no_adapter_retries")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import stamina
 from prefect import get_client
 from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
 
@@ -46,12 +45,6 @@ def test_the_report_is_published_as_an_artifact(campaign_env: NotionCRM) -> None
     assert markdown.startswith("# Christmas campaign report")
     assert f"{contacts} contacts" in markdown and "## By segment" in markdown
     assert "| CRITICAL |" in markdown
-
-
-@pytest.fixture
-def no_adapter_retries() -> object:
-    with stamina.set_testing(True, attempts=1):
-        yield
 
 
 @pytest.mark.usefixtures("no_adapter_retries")
