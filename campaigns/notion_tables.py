@@ -108,8 +108,8 @@ class Column:
 class Table(Generic[M]):
     """A database: its key in settings and code, its title in Notion, its columns, its model.
 
-    `fallbacks` are the values a model field takes when its property is empty (a row a person
-    half filled in).
+    `fallbacks` are the values a model field takes when its property is empty or zero (a row a
+    person half filled in).
     """
 
     key: str
@@ -136,7 +136,7 @@ class Table(Generic[M]):
         props = page.get("properties", {})
         values = {column.field: column.decode(props) for column in self.columns}
         for name, fallback in self.fallbacks.items():
-            if values.get(name) in (None, ""):
+            if not values.get(name):
                 values[name] = fallback
         fields = self.model.model_fields
         known = {f: v for f, v in values.items() if f in fields and v is not None}
