@@ -2,8 +2,8 @@
 
 It composes `LocalStack` (stand-ins, a Prefect server with its SQLite database in the sandbox,
 the deployments, a worker), enrolls the three sample contacts through the orchestrator
-deployment as the website would, follows the 21 emails, and ends with a summary and where to
-look. Ctrl-C (or SIGTERM) stops everything it started.
+deployment as the website would, follows the 21 emails, and ends with a summary, the campaign
+report and where to look. Ctrl-C (or SIGTERM) stops everything it started.
 """
 
 from __future__ import annotations
