@@ -96,6 +96,10 @@ class Conversion:
     def rate(self) -> float | None:
         return self.converted / self.enrolled if self.enrolled else None
 
+    def text(self) -> str:
+        """As the report shows it: `converted/enrolled (rate)`."""
+        return f"{self.converted}/{self.enrolled} ({percent(self.rate)})"
+
 
 @dataclass
 class CampaignReport:
@@ -186,9 +190,8 @@ def report_markdown(report: CampaignReport, notion_requests: int) -> str:
     ]
     for segment, counts in report.by_segment.items():
         conversion = report.conversion[segment]
-        shown = [_percent(rate) for rate in counts.rates().values()]
-        booked = f"{conversion.converted}/{conversion.enrolled} ({_percent(conversion.rate)})"
-        rates.append("| " + " | ".join([segment.value, *shown, booked]) + " |")
+        shown = [percent(rate) for rate in counts.rates().values()]
+        rates.append("| " + " | ".join([segment.value, *shown, conversion.text()]) + " |")
     return "\n".join(
         [
             "# Christmas campaign report",
@@ -212,5 +215,6 @@ def report_markdown(report: CampaignReport, notion_requests: int) -> str:
     )
 
 
-def _percent(rate: float | None) -> str:
+def percent(rate: float | None) -> str:
+    """A rate as the report shows it: a whole percentage, or `-` when there is none."""
     return "-" if rate is None else f"{rate:.0%}"

@@ -23,6 +23,7 @@ from campaigns.christmas_campaign.report import (
     CampaignReport,
     Counts,
     build_report,
+    percent,
 )
 from campaigns.cli.output import handled, out
 from campaigns.models import Segment
@@ -71,17 +72,9 @@ def rates_table(rows: list[tuple[str, Counts]], report: CampaignReport) -> Table
     by_label = {segment.value: conversion for segment, conversion in report.conversion.items()}
     for label, counts in rows:
         conversion = by_label.get(label)
-        booked = (
-            f"{conversion.converted}/{conversion.enrolled} ({percent(conversion.rate)})"
-            if conversion is not None
-            else "-"
-        )
+        booked = conversion.text() if conversion is not None else "-"
         table.add_row(label, *(percent(rate) for rate in counts.rates().values()), booked)
     return table
-
-
-def percent(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate:.0%}"
 
 
 def step_rows(report: CampaignReport) -> list[tuple[str, Counts]]:
